@@ -1,0 +1,17 @@
+//! The engine in the middle: an ordered tree, the value codec, the walker that encrypts,
+//! decrypts and MACs it, and the `sops` metadata. Knows nothing about file syntax (see
+//! [`store::Store`]) or about how keys are wrapped (see [`keys::MasterKey`]).
+
+pub mod datakey;
+pub mod error;
+pub mod keys;
+pub mod scalar;
+pub mod store;
+pub mod tree;
+
+pub use datakey::DataKey;
+pub use error::{Error, KeyError, Result, StoreError};
+pub use keys::MasterKey;
+pub use scalar::Timestamp;
+pub use store::{Format, Loaded, Store};
+pub use tree::{Comment, Document, Item, Map, Value};

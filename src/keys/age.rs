@@ -1,0 +1,1 @@
+//! age recipients and identities (stub, replaced by the age backend work).

@@ -1,0 +1,3 @@
+//! Key backends. Each wraps and unwraps the data key; none of them sees the tree.
+
+pub mod age;

@@ -1,0 +1,1 @@
+//! Stub: metadata flattening for INI and dotenv (spec §7.5).
