@@ -79,3 +79,96 @@ impl MasterKey for OpaqueKey {
         self.entry.clone()
     }
 }
+
+use super::datakey::DataKey;
+use super::error::Error;
+use super::metadata::KeyGroup;
+use super::shamir;
+
+/// The default `--decryption-order`.
+pub const DEFAULT_DECRYPTION_ORDER: [&str; 2] = ["age", "pgp"];
+
+/// Wraps the data key for every key of every group; with two or more groups each group wraps
+/// its own Shamir share (threshold 0 → all groups).
+pub fn wrap_data_key(
+    groups: &mut [KeyGroup],
+    key: &DataKey,
+    threshold: usize,
+) -> Result<(), Error> {
+    if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
+        return Err(Error::Metadata(
+            "could not generate data key: empty key group provided".into(),
+        ));
+    }
+    if groups.len() == 1 {
+        for k in groups[0].iter_mut() {
+            k.wrap(key.as_bytes()).map_err(Error::Wrap)?;
+        }
+        return Ok(());
+    }
+    let t = if threshold == 0 {
+        groups.len()
+    } else {
+        threshold
+    };
+    let shares = shamir::split(key.as_bytes(), groups.len(), t).map_err(Error::Metadata)?;
+    for (g, share) in groups.iter_mut().zip(shares.iter()) {
+        for k in g.iter_mut() {
+            k.wrap(share).map_err(Error::Wrap)?;
+        }
+    }
+    Ok(())
+}
+
+/// Order in which a group's keys are tried: the types of `order` first, then the rest, each
+/// keeping the group's order (a stable sort).
+fn ordered<'a>(group: &'a KeyGroup, order: &[String]) -> Vec<&'a dyn MasterKey> {
+    let mut keys: Vec<&dyn MasterKey> = group.iter().map(|k| k.as_ref()).collect();
+    keys.sort_by_key(|k| {
+        order
+            .iter()
+            .position(|o| o == k.kind())
+            .unwrap_or(order.len())
+    });
+    keys
+}
+
+/// Recovers the data key: per group, the first key that unwraps wins (one backend call per
+/// key tried, stopping at the first success); with several groups the shares of all groups
+/// that opened are combined if there are at least `threshold` of them.
+pub fn recover_data_key(
+    groups: &[KeyGroup],
+    threshold: usize,
+    order: &[String],
+) -> Result<DataKey, Error> {
+    let mut tried = Vec::new();
+    let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for group in groups {
+        for k in ordered(group, order) {
+            match k.unwrap() {
+                Ok(secret) => {
+                    parts.push(secret);
+                    break;
+                }
+                Err(e) => tried.push(e),
+            }
+        }
+    }
+    if groups.len() == 1 {
+        let part = parts.pop().ok_or(Error::NoKey { tried })?;
+        return DataKey::from_slice(&part)
+            .ok_or_else(|| Error::Metadata("the unwrapped data key is not 32 bytes long".into()));
+    }
+    let needed = if threshold == 0 {
+        groups.len()
+    } else {
+        threshold
+    };
+    if parts.len() < needed {
+        return Err(Error::NoKey { tried });
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    let secret = shamir::combine(&refs).map_err(Error::Metadata)?;
+    DataKey::from_slice(&secret)
+        .ok_or_else(|| Error::Metadata("the combined data key is not 32 bytes long".into()))
+}

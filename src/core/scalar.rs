@@ -303,7 +303,10 @@ mod tests {
         assert_eq!(format_float_f(-0.0), "-0");
         assert_eq!(format_float_f(f64::INFINITY), "+Inf");
         assert_eq!(format_float_f(f64::NAN), "NaN");
-        assert_eq!(format_float_f(18446744073709551616.0), "18446744073709552000");
+        assert_eq!(
+            format_float_f(18446744073709551616.0),
+            "18446744073709552000"
+        );
     }
 
     #[test]
