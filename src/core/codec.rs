@@ -62,6 +62,7 @@ pub fn typed_plaintext(v: &Value) -> Result<(&'static str, Vec<u8>), CodecError>
         Value::Float(f) => ("float", format_float_f(*f).into_bytes()),
         Value::Bool(b) => ("bool", if *b { "True" } else { "False" }.into()),
         Value::Time(t) => ("time", t.to_rfc3339_nano().into_bytes()),
+        Value::LocalDateTime(t) => ("datetime", t.as_bytes().to_vec()),
         Value::Comment(c) => ("comment", c.text.as_bytes().to_vec()),
         Value::Null => return Err(CodecError::Unsupported("null")),
         Value::Map(_) => return Err(CodecError::Unsupported("mapping")),
@@ -147,6 +148,7 @@ fn decode_typed(ty: &str, pt: Vec<u8>) -> Result<Value, CodecError> {
             Timestamp::parse_rfc3339(&text(pt, "time")?).ok_or(CodecError::BadPlaintext("time"))?,
         ),
         "comment" => Value::Comment(Comment::new(text(pt, "comment")?)),
+        "datetime" => Value::LocalDateTime(text(pt, "datetime")?),
         other => return Err(CodecError::UnknownType(other.to_string())),
     })
 }

@@ -7,6 +7,8 @@ pub mod datakey;
 pub mod error;
 pub mod keys;
 pub mod metadata;
+pub mod ops;
+pub mod path;
 pub mod rules;
 pub mod scalar;
 pub mod shamir;

@@ -57,6 +57,10 @@ pub enum Value {
     /// A string that is not valid UTF-8 (binary store, YAML `!!binary`). Encrypts as `type:str`.
     Bytes(Vec<u8>),
     Time(Timestamp),
+    /// A date and/or time without a UTC offset, kept as its literal text (TOML local date,
+    /// local time, local datetime). A shroud extension: encrypts as `type:datetime`, which only
+    /// the TOML store produces.
+    LocalDateTime(String),
     Map(Map),
     Seq(Vec<Value>),
     Comment(Comment),
@@ -89,7 +93,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) | Value::Bytes(_) => "string",
-            Value::Time(_) => "timestamp",
+            Value::Time(_) | Value::LocalDateTime(_) => "timestamp",
             Value::Map(_) => "mapping",
             Value::Seq(_) => "sequence",
             Value::Comment(_) => "comment",

@@ -1,0 +1,41 @@
+//! `decrypt`: everything is decrypted and verified in memory before a single byte is written,
+//! so a tampered file never yields partial output.
+
+use std::path::Path;
+
+use super::{emit_err, load_encrypted, open, output_store};
+use crate::cli::context::Ctx;
+use crate::cli::error::{CliError, CliResult, Phase};
+use crate::cli::io::read_input;
+use crate::core::{path, Map, Value};
+
+pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
+    let out = ctx.output(file)?;
+    let extract = match &ctx.g.extract {
+        Some(p) => Some(path::parse(p).map_err(|e| {
+            CliError::from_core(super::label(file), e, Phase::LoadEncrypted)
+        })?),
+        None => None,
+    };
+    let bytes = read_input(file)?;
+    let mut f = load_encrypted(ctx, file, &bytes)?;
+    open(ctx, file, &mut f)?;
+    let name = ctx.name_for(file);
+    let store = output_store(ctx, &name)?;
+    let fmt = ctx.output_format(&name);
+    let printed = match extract.as_deref() {
+        None | Some([]) => store.emit(&f.docs, None),
+        Some(p) => {
+            let empty = Map::new();
+            let first = f.docs.first().unwrap_or(&empty);
+            let value = path::lookup(first, p)
+                .map_err(|e| CliError::from_core(super::label(file), e, Phase::LoadEncrypted))?;
+            match value {
+                Value::Map(m) => store.emit(std::slice::from_ref(m), None),
+                v => store.emit_value(v),
+            }
+        }
+    }
+    .map_err(|e| emit_err(file, e, fmt))?;
+    out.write(&printed)
+}
