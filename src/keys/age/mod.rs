@@ -9,8 +9,8 @@
 //! Unwrapping needs private identities, which live outside the file (environment variables,
 //! key files, commands, SSH keys). Looking them up can run commands and ask for passphrases, so
 //! it happens lazily, at most once per process, and only when an age key is actually unwrapped
-//! ([`identities`]). The decryption itself, and the error that says what was tried, is in
-//! [`open`].
+//! (`identities`). The decryption itself, and the error that says what was tried, is in
+//! `open`.
 
 mod identities;
 mod open;

@@ -18,6 +18,9 @@ use zeroize::Zeroizing;
 use super::identities::{Identities, Key, Secret};
 use super::{clean, tty};
 
+/// More than any data key or Shamir share, less than a reallocation.
+const MAX_PAYLOAD: usize = 256;
+
 /// Why one decryption attempt failed.
 enum Failure {
     /// No identity had a stanza in this file.
@@ -142,12 +145,17 @@ fn decrypt(enc: &str, identities: &[&dyn age::Identity]) -> Result<Zeroizing<Vec
         })?;
     // The payload is a 32-byte data key or a 33-byte share: size the buffer so it never
     // reallocates (and leaves no unzeroized copy behind).
-    let mut secret = Zeroizing::new(Vec::with_capacity(256));
+    let mut secret = Zeroizing::new(Vec::with_capacity(MAX_PAYLOAD + 1));
     reader
         .by_ref()
-        .take(256)
+        .take(MAX_PAYLOAD as u64 + 1)
         .read_to_end(&mut secret)
         .map_err(|e| Failure::Other(format!("cannot decrypt the payload: {}", clean(e))))?;
+    if secret.len() > MAX_PAYLOAD {
+        return Err(Failure::Other(
+            "the decrypted payload is far larger than a data key".into(),
+        ));
+    }
     Ok(secret)
 }
 
