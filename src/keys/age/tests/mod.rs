@@ -52,6 +52,15 @@ fn key_file_ids(name: &str) -> Identities {
     discover(&[("SOPS_AGE_KEY_FILE", path.to_str().unwrap())], None, "")
 }
 
+fn ssh_file_ids() -> Identities {
+    let path = fixture("test_ssh_ed25519");
+    discover(
+        &[("SOPS_AGE_SSH_PRIVATE_KEY_FILE", path.to_str().unwrap())],
+        None,
+        "",
+    )
+}
+
 fn wrapped(recipient: &str, file: &str) -> AgeKey {
     AgeKey {
         recipient: recipient.into(),
@@ -86,12 +95,7 @@ fn unwraps_x25519_fixture_with_identity_1() {
 
 #[test]
 fn unwraps_ssh_fixture_with_ssh_ed25519_key() {
-    let path = fixture("test_ssh_ed25519");
-    let ids = discover(
-        &[("SOPS_AGE_SSH_PRIVATE_KEY_FILE", path.to_str().unwrap())],
-        None,
-        "",
-    );
+    let ids = ssh_file_ids();
     assert_eq!(
         ids.public_keys(),
         [read("test_ssh_ed25519.pub")
@@ -219,12 +223,7 @@ fn x25519_wrap_round_trips_in_upstream_armor_layout() {
 
 #[test]
 fn ssh_ed25519_wrap_round_trips() {
-    let path = fixture("test_ssh_ed25519");
-    let ids = discover(
-        &[("SOPS_AGE_SSH_PRIVATE_KEY_FILE", path.to_str().unwrap())],
-        None,
-        "",
-    );
+    let ids = ssh_file_ids();
     let data_key: [u8; 32] = rand::random();
     let mut key = AgeKey::from_recipient(&read("test_ssh_ed25519.pub")).unwrap();
     key.wrap(&data_key).unwrap();
