@@ -1,1 +1,0 @@
-//! age recipients and identities (stub, replaced by the age backend work).
