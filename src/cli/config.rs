@@ -75,7 +75,10 @@ fn string_list(path: &Path, what: &str, v: Option<&Value>) -> CliResult<Vec<Stri
             }
             Ok(out)
         }
-        Some(_) => Err(cfg_err(path, format!("{what} must be a string or a list of strings"))),
+        Some(_) => Err(cfg_err(
+            path,
+            format!("{what} must be a string or a list of strings"),
+        )),
     }
 }
 
@@ -101,7 +104,10 @@ fn int_of(path: &Path, what: &str, v: Option<&Value>) -> CliResult<Option<i64>> 
 
 /// Pushes specs, dropping duplicates (same type and identity) inside the group.
 fn push_unique(group: &mut Vec<KeySpec>, spec: KeySpec) {
-    if !group.iter().any(|s| s.kind() == spec.kind() && s.id() == spec.id()) {
+    if !group
+        .iter()
+        .any(|s| s.kind() == spec.kind() && s.id() == spec.id())
+    {
         group.push(spec);
     }
 }
@@ -166,7 +172,10 @@ fn parse_group(path: &Path, m: &Map, out: &mut Vec<KeySpec>) -> CliResult<()> {
     for s in other_specs("azure_kv", resource(m.get("azure_keyvault"), "vaultUrl")) {
         push_unique(out, s);
     }
-    for s in other_specs("hc_vault", string_list(path, "hc_vault", m.get("hc_vault"))?) {
+    for s in other_specs(
+        "hc_vault",
+        string_list(path, "hc_vault", m.get("hc_vault"))?,
+    ) {
         push_unique(out, s);
     }
     Ok(())
@@ -176,7 +185,8 @@ fn parse_rule(path: &Path, m: &Map) -> CliResult<CreationRule> {
     let mut rule = CreationRule::default();
     if let Some(re) = str_of(m.get("path_regex")).filter(|s| !s.is_empty()) {
         rule.path_regex = Some(
-            Regex::new(&re).map_err(|e| cfg_err(path, format!("invalid path_regex {re:?}: {e}")))?,
+            Regex::new(&re)
+                .map_err(|e| cfg_err(path, format!("invalid path_regex {re:?}: {e}")))?,
         );
     }
     match m.get("key_groups") {

@@ -125,8 +125,16 @@ impl Ctx {
 
     /// `--decryption-order` / `SOPS_DECRYPTION_ORDER`, validated.
     pub fn decryption_order(&self) -> CliResult<Vec<String>> {
-        let Some(s) = self.g.decryption_order.as_deref().filter(|s| !s.trim().is_empty()) else {
-            return Ok(DEFAULT_DECRYPTION_ORDER.iter().map(|s| s.to_string()).collect());
+        let Some(s) = self
+            .g
+            .decryption_order
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        else {
+            return Ok(DEFAULT_DECRYPTION_ORDER
+                .iter()
+                .map(|s| s.to_string())
+                .collect());
         };
         let order = split_list(s);
         for (i, o) in order.iter().enumerate() {
@@ -200,11 +208,18 @@ impl Ctx {
         ] {
             group.extend(list(v).into_iter().map(|id| KeySpec::Other { kind, id }));
         }
-        group.extend(list(&g.pgp).into_iter().map(|p| KeySpec::Pgp(p.replace(' ', ""))));
+        group.extend(
+            list(&g.pgp)
+                .into_iter()
+                .map(|p| KeySpec::Pgp(p.replace(' ', ""))),
+        );
         group.extend(
             list(&g.hc_vault_transit)
                 .into_iter()
-                .map(|id| KeySpec::Other { kind: "hc_vault", id }),
+                .map(|id| KeySpec::Other {
+                    kind: "hc_vault",
+                    id,
+                }),
         );
         group.extend(list(&g.age).into_iter().map(KeySpec::Age));
         Ok(group)
@@ -234,7 +249,11 @@ impl Ctx {
                 code::CONFLICTING_PARAMETERS,
                 format!(
                     "cannot use more than one of {}",
-                    flag_sel.iter().map(|(f, _)| format!("--{}", f.replace('_', "-"))).collect::<Vec<_>>().join(", ")
+                    flag_sel
+                        .iter()
+                        .map(|(f, _)| format!("--{}", f.replace('_', "-")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }

@@ -28,7 +28,10 @@ pub fn read_input(file: Option<&Path>) -> CliResult<Vec<u8>> {
         None => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).map_err(|e| {
-                CliError::new(code::COULD_NOT_READ_INPUT, format!("stdin: cannot read: {e}"))
+                CliError::new(
+                    code::COULD_NOT_READ_INPUT,
+                    format!("stdin: cannot read: {e}"),
+                )
             })?;
             Ok(buf)
         }
@@ -52,7 +55,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult<()> {
         .tempfile_in(&dir)
         .map_err(fail)?;
     if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions()).map_err(fail)?;
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(fail)?;
     }
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
@@ -104,7 +109,9 @@ mod tests {
         assert_eq!(mode, 0o640);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert_eq!(
-            read_input(Some(&dir.path().join("missing"))).unwrap_err().code,
+            read_input(Some(&dir.path().join("missing")))
+                .unwrap_err()
+                .code,
             code::NO_FILE
         );
     }

@@ -78,7 +78,10 @@ fn legacy(
     } else {
         Err(CliError::new(
             code::GENERIC,
-            format!("{}: this command is not available in this build yet", file.display()),
+            format!(
+                "{}: this command is not available in this build yet",
+                file.display()
+            ),
         ))
     }
 }

@@ -29,7 +29,7 @@ pub trait MasterKey: std::fmt::Debug + Send + Sync {
 /// needs it to read metadata.
 pub trait KeySource {
     /// A key from a metadata entry of type `kind` (`age`, `pgp`, `kms`, ...).
-    fn from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String>;
+    fn key_from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String>;
 }
 
 /// A key entry whose backend this build does not handle (e.g. `gcp_kms`). It round-trips

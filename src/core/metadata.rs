@@ -106,7 +106,7 @@ fn read_group(map: &Map, keys: &dyn KeySource) -> Result<KeyGroup> {
         for entry in list {
             match entry {
                 Value::Map(m) => group.push(
-                    keys.from_entry(kind, m)
+                    keys.key_from_entry(kind, m)
                         .map_err(|e| Error::Metadata(format!("{kind} entry: {e}")))?,
                 ),
                 Value::Comment(_) => {}

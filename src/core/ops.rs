@@ -40,7 +40,12 @@ pub fn open_with_key(
     ignore_mac: bool,
 ) -> Result<Opened> {
     let mut cipher = Cipher::new(&key);
-    let walked = decrypt_docs(docs, &meta.selection(), meta.mac_only_encrypted, &mut cipher)?;
+    let walked = decrypt_docs(
+        docs,
+        &meta.selection(),
+        meta.mac_only_encrypted,
+        &mut cipher,
+    )?;
     if !ignore_mac {
         verify_mac(&cipher, &meta.mac, &meta.lastmodified, &walked.mac)?;
     }

@@ -20,7 +20,10 @@ pub enum KeySpec {
         aws_profile: Option<String>,
     },
     /// A backend named in config that this build cannot use (GCP, Azure, Vault, HuaweiCloud).
-    Other { kind: &'static str, id: String },
+    Other {
+        kind: &'static str,
+        id: String,
+    },
 }
 
 impl KeySpec {
@@ -82,7 +85,7 @@ fn static_kind(kind: &str) -> &'static str {
 }
 
 impl KeySource for Registry {
-    fn from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String> {
+    fn key_from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String> {
         match kind {
             "age" => Ok(Box::new(age::AgeKey::from_entry(entry)?)),
             other => Ok(Box::new(OpaqueKey {

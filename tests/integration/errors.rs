@@ -1,7 +1,12 @@
 use crate::common::*;
 
 fn unchanged(path: &std::path::Path, before: &[u8]) {
-    assert_eq!(std::fs::read(path).unwrap(), before, "{} must be untouched", path.display());
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "{} must be untouched",
+        path.display()
+    );
 }
 
 #[test]
@@ -13,7 +18,11 @@ fn malformed_yaml_and_json_name_file_and_line() {
     ] {
         let f = sb.write(name, content);
         let r = run(sb.shroud().args(["encrypt", "-i", "--age", R1]).arg(&f)).fails_with(2);
-        assert!(r.stderr.contains(name) && r.stderr.contains(line), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(name) && r.stderr.contains(line),
+            "{}",
+            r.stderr
+        );
         assert_eq!(r.stderr.lines().next().unwrap().matches('\n').count(), 0);
         unchanged(&f, content.as_bytes());
     }
@@ -30,8 +39,12 @@ fn encrypting_twice_is_203_and_decrypting_plain_is_an_error() {
     unchanged(&f, &enc);
 
     let p = sb.write("plain.yaml", "a: 1\n");
-    let r = run(sb.shroud().env("SOPS_AGE_KEY_FILE", identity(1)).args(["decrypt", "-i"]).arg(&p))
-        .fails_with(1);
+    let r = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(1))
+        .args(["decrypt", "-i"])
+        .arg(&p))
+    .fails_with(1);
     assert!(r.stderr.contains("metadata not found"), "{}", r.stderr);
     unchanged(&p, b"a: 1\n");
 }
@@ -48,8 +61,16 @@ fn wrong_age_key_is_128_listing_recipients_and_tried_identities() {
         .args(["decrypt", "-i"])
         .arg(&f))
     .fails_with(128);
-    assert!(r.stderr.contains(R1), "file's recipient listed: {}", r.stderr);
-    assert!(r.stderr.contains(R2), "tried identity listed by its recipient: {}", r.stderr);
+    assert!(
+        r.stderr.contains(R1),
+        "file's recipient listed: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(R2),
+        "tried identity listed by its recipient: {}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("AGE-SECRET-KEY"), "no secrets in errors");
     unchanged(&f, &enc);
 }
@@ -60,10 +81,22 @@ fn missing_file_is_100_and_conflicting_flags_are_8() {
     run(sb.shroud().args(["decrypt", "nope.yaml"])).fails_with(100);
     run(sb.shroud().args(["encrypt", "--age", R1, "nope.yaml"])).fails_with(100);
     let f = sb.write("a.yaml", "a: 1\n");
-    run(sb.shroud().args(["encrypt", "-i", "--output", "x.yaml", "--age", R1]).arg(&f)).fails_with(8);
     run(sb
         .shroud()
-        .args(["encrypt", "--age", R1, "--encrypted-regex", "a", "--unencrypted-suffix", "b"])
+        .args(["encrypt", "-i", "--output", "x.yaml", "--age", R1])
+        .arg(&f))
+    .fails_with(8);
+    run(sb
+        .shroud()
+        .args([
+            "encrypt",
+            "--age",
+            R1,
+            "--encrypted-regex",
+            "a",
+            "--unencrypted-suffix",
+            "b",
+        ])
         .arg(&f))
     .fails_with(8);
     unchanged(&f, b"a: 1\n");

@@ -12,7 +12,10 @@ fn extract(path: &str) -> Run {
 #[test]
 fn scalar_prints_raw_without_newline() {
     assert_eq!(extract(r#"["string"]"#).ok().stdout, b"hello world");
-    assert_eq!(extract(r#"["nested"]["deeper"]["secret"]"#).ok().stdout, b"s3cr3t");
+    assert_eq!(
+        extract(r#"["nested"]["deeper"]["secret"]"#).ok().stdout,
+        b"s3cr3t"
+    );
     assert_eq!(extract(r#"["integer"]"#).ok().stdout, b"42\n");
 }
 

@@ -40,7 +40,12 @@ fn synthetic_fixture_opens_through_every_identity_source() {
     let want = std::fs::read(compat("synthetic/basic.enc.yaml.decrypted")).unwrap();
     let key = std::fs::read_to_string(identity(1)).unwrap();
     // SOPS_AGE_KEY holds the identities themselves.
-    let r = run(sb.shroud().env("SOPS_AGE_KEY", &key).arg("decrypt").arg(&file)).ok();
+    let r = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY", &key)
+        .arg("decrypt")
+        .arg(&file))
+    .ok();
     assert_eq!(r.stdout, want);
     // The default keys file under XDG_CONFIG_HOME.
     sb.write("xdg/sops/age/keys.txt", &key);

@@ -71,9 +71,12 @@ pub const RICH_JSON: &str = r#"{
 
 fn sops_decrypt(sb: &Sandbox, file: &std::path::Path) -> Vec<u8> {
     let mut sops = sb.sops().expect("oracle");
-    run(sops.env("SOPS_AGE_KEY_FILE", identity(1)).arg("decrypt").arg(file))
-        .ok()
-        .stdout
+    run(sops
+        .env("SOPS_AGE_KEY_FILE", identity(1))
+        .arg("decrypt")
+        .arg(file))
+    .ok()
+    .stdout
 }
 
 fn both_ways(name: &str, content: &str) {
@@ -82,7 +85,12 @@ fn both_ways(name: &str, content: &str) {
     let plain = sb.write(name, content);
 
     // upstream's own round trip is the reference output
-    let up_enc = run(sb.sops().unwrap().args(["encrypt", "--age", R1]).arg(&plain)).ok();
+    let up_enc = run(sb
+        .sops()
+        .unwrap()
+        .args(["encrypt", "--age", R1])
+        .arg(&plain))
+    .ok();
     let up_file = sb.write(&format!("up.{name}"), &up_enc.stdout);
     let reference = sops_decrypt(&sb, &up_file);
 
@@ -136,11 +144,26 @@ fn encrypted_file_keeps_clear_what_must_stay_clear() {
     let out = run(sb.shroud().args(["encrypt", "--age", R1]).arg(&plain))
         .ok()
         .stdout_str();
-    for clear in ["password_unencrypted: plain-text", "child: stays clear", "empty: \"\"", "nothing: null", "unicode_ключ: ENC["] {
+    for clear in [
+        "password_unencrypted: plain-text",
+        "child: stays clear",
+        "empty: \"\"",
+        "nothing: null",
+        "unicode_ключ: ENC[",
+    ] {
         assert!(out.contains(clear), "missing {clear:?} in\n{out}");
     }
-    for secret in ["hello world", "deep value", "line one", "comment in list", "значение"] {
-        assert!(!out.contains(secret), "plaintext {secret:?} leaked into\n{out}");
+    for secret in [
+        "hello world",
+        "deep value",
+        "line one",
+        "comment in list",
+        "значение",
+    ] {
+        assert!(
+            !out.contains(secret),
+            "plaintext {secret:?} leaked into\n{out}"
+        );
     }
     assert!(out.contains("    version: 3.13.2\n"));
     assert!(out.contains("    unencrypted_suffix: _unencrypted\n"));

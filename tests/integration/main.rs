@@ -4,15 +4,15 @@
 
 mod common;
 
+/// Bad input: clear one-line errors and untouched files.
+mod errors;
+/// `--extract` paths.
+mod extract;
 /// The fixtures from upstream and the synthetic set decrypt byte for byte.
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
-/// Tampering is an error with upstream's exit code and no output.
-mod tamper;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
-/// `--extract` paths.
-mod extract;
-/// Bad input: clear one-line errors and untouched files.
-mod errors;
+/// Tampering is an error with upstream's exit code and no output.
+mod tamper;

@@ -16,16 +16,37 @@ fn path_regex_picks_recipients_and_options() {
     let prod_text = std::fs::read_to_string(&prod).unwrap();
     assert!(dev_text.contains(R1) && !dev_text.contains(R2));
     assert!(prod_text.contains(R2) && !prod_text.contains(R1));
-    assert!(prod_text.contains("user: b"), "encrypted_regex from the rule");
+    assert!(
+        prod_text.contains("user: b"),
+        "encrypted_regex from the rule"
+    );
     assert!(prod_text.contains("encrypted_regex: ^password$"));
     assert!(dev_text.contains("user: ENC["));
 
     // Identity 1 opens dev but not prod: 128, recipients listed.
-    run(sb.shroud().env("SOPS_AGE_KEY_FILE", identity(1)).arg("decrypt").arg(&dev)).ok();
-    let r = run(sb.shroud().env("SOPS_AGE_KEY_FILE", identity(1)).arg("decrypt").arg(&prod))
-        .fails_with(128);
-    assert!(r.stderr.contains(R2), "lists the file's recipients: {}", r.stderr);
-    run(sb.shroud().env("SOPS_AGE_KEY_FILE", identity(2)).arg("decrypt").arg(&prod)).ok();
+    run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(1))
+        .arg("decrypt")
+        .arg(&dev))
+    .ok();
+    let r = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(1))
+        .arg("decrypt")
+        .arg(&prod))
+    .fails_with(128);
+    assert!(
+        r.stderr.contains(R2),
+        "lists the file's recipients: {}",
+        r.stderr
+    );
+    run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(2))
+        .arg("decrypt")
+        .arg(&prod))
+    .ok();
 }
 
 #[test]
@@ -33,12 +54,18 @@ fn key_flags_override_rules_and_config_flag_is_honoured() {
     let sb = Sandbox::new();
     let cfg = sb.write("conf/custom.yaml", CONFIG);
     let f = sb.write("dev/x.yaml", "a: 1\n");
-    let out = run(sb.shroud().args(["encrypt", "--age", R2]).arg(&f)).ok().stdout_str();
+    let out = run(sb.shroud().args(["encrypt", "--age", R2]).arg(&f))
+        .ok()
+        .stdout_str();
     assert!(out.contains(R2) && !out.contains(R1));
     // With --config, rules are relative to the config's directory: dev/ is outside it.
     let r = run(sb.shroud().arg("--config").arg(&cfg).arg("encrypt").arg(&f));
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("no matching creation rules"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no matching creation rules"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -48,8 +75,15 @@ fn no_rule_and_no_key_is_a_clear_error() {
     let r = run(sb.shroud().arg("encrypt").arg(&f)).fails_with(1);
     assert!(r.stderr.contains("no keys provided"), "{}", r.stderr);
     assert!(r.stderr.lines().next().unwrap().starts_with("Error: "));
-    sb.write(".sops.yaml", "creation_rules:\n  - path_regex: nomatch\n    age: x\n");
+    sb.write(
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: nomatch\n    age: x\n",
+    );
     let r = run(sb.shroud().arg("encrypt").arg(&f)).fails_with(1);
-    assert!(r.stderr.contains("no matching creation rules"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no matching creation rules"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "a: 1\n");
 }

@@ -39,7 +39,11 @@ fn decrypt(sb: &Sandbox, text: &str, extra: &[&str]) -> Run {
         .arg("decrypt")
         .args(extra)
         .arg(&f));
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), text, "input untouched");
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        text,
+        "input untouched"
+    );
     r
 }
 
@@ -50,7 +54,11 @@ fn changed_ciphertext_iv_or_tag_is_25_without_output() {
     decrypt(&sb, &enc, &[]).ok();
     for field in ["data:", "iv:", "tag:"] {
         let r = decrypt(&sb, &flip(&enc, "string:", field), &[]).fails_with(25);
-        assert!(r.stderr.contains(r#"["string"]"#), "names the key path: {}", r.stderr);
+        assert!(
+            r.stderr.contains(r#"["string"]"#),
+            "names the key path: {}",
+            r.stderr
+        );
         assert!(!r.stderr.contains("hello"), "no plaintext in errors");
         // --ignore-mac does not skip value authentication
         decrypt(&sb, &flip(&enc, "string:", field), &["--ignore-mac"]).fails_with(25);
@@ -78,7 +86,10 @@ fn changed_clear_value_or_rule_metadata_is_detected() {
     let sb = Sandbox::new();
     let enc = encrypted(&sb);
     decrypt(&sb, &enc.replace("visible", "visiblE"), &[]).fails_with(51);
-    let swapped = enc.replace("unencrypted_suffix: _unencrypted", "unencrypted_suffix: _clear");
+    let swapped = enc.replace(
+        "unencrypted_suffix: _unencrypted",
+        "unencrypted_suffix: _clear",
+    );
     let r = decrypt(&sb, &swapped, &[]);
     assert_ne!(r.code, 0);
     assert!(r.stdout.is_empty());
@@ -92,8 +103,10 @@ fn tampered_encrypted_comment_fails_unlike_upstream() {
     decrypt(&sb, &flip(&enc, "#ENC[", "data:"), &[]).fails_with(25);
     // An encrypted comment moved into another mapping changes its AAD and fails too.
     let first = enc.lines().next().unwrap();
-    let moved = enc
-        .replacen(&format!("{first}\n"), "", 1)
-        .replacen("list:\n", &format!("list:\n    {first}\n"), 1);
+    let moved = enc.replacen(&format!("{first}\n"), "", 1).replacen(
+        "list:\n",
+        &format!("list:\n    {first}\n"),
+        1,
+    );
     decrypt(&sb, &moved, &[]).fails_with(25);
 }

@@ -12,9 +12,10 @@ use crate::core::{path, Map, Value};
 pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     let out = ctx.output(file)?;
     let extract = match &ctx.g.extract {
-        Some(p) => Some(path::parse(p).map_err(|e| {
-            CliError::from_core(super::label(file), e, Phase::LoadEncrypted)
-        })?),
+        Some(p) => Some(
+            path::parse(p)
+                .map_err(|e| CliError::from_core(super::label(file), e, Phase::LoadEncrypted))?,
+        ),
         None => None,
     };
     let bytes = read_input(file)?;

@@ -29,7 +29,11 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
         .load(&bytes)
         .map_err(|e| CliError::from_core(lab, e.into(), Phase::LoadPlain))?;
     if loaded.metadata.is_some() {
-        return Err(CliError::from_core(lab, Error::AlreadyEncrypted, Phase::LoadPlain));
+        return Err(CliError::from_core(
+            lab,
+            Error::AlreadyEncrypted,
+            Phase::LoadPlain,
+        ));
     }
     let mut docs = loaded.docs;
     if docs.is_empty() {
@@ -43,21 +47,25 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     for specs in &plan.groups {
         let mut g = KeyGroup::new();
         for s in specs {
-            g.push(keys::build(s).map_err(|e| {
-                CliError::new(code::GENERIC, format!("{}: {e}", lab.display()))
-            })?);
+            g.push(
+                keys::build(s)
+                    .map_err(|e| CliError::new(code::GENERIC, format!("{}: {e}", lab.display())))?,
+            );
         }
         groups.push(g);
     }
     let key = DataKey::generate();
-    wrap_data_key(&mut groups, &key, plan.threshold).map_err(|e| {
-        CliError::new(code::GENERIC, format!("{}: {e}", lab.display()))
-    })?;
+    wrap_data_key(&mut groups, &key, plan.threshold)
+        .map_err(|e| CliError::new(code::GENERIC, format!("{}: {e}", lab.display())))?;
     let out_format = ctx.output_format(&name);
     let binary = in_format == Format::Binary || out_format == Format::Binary;
     let mut meta = Metadata {
         shamir_threshold: if groups.len() > 1 {
-            if plan.threshold == 0 { groups.len() } else { plan.threshold }
+            if plan.threshold == 0 {
+                groups.len()
+            } else {
+                plan.threshold
+            }
         } else {
             0
         },
