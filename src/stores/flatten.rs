@@ -217,3 +217,175 @@ fn into_value(node: Node) -> Result<Value, StoreError> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Comment;
+    use proptest::prelude::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn sample() -> Map {
+        let mut pgp0 = Map::new();
+        pgp0.push("created_at", "2026-01-01T00:00:00Z");
+        pgp0.push("enc", "a\nb");
+        let mut ctx = Map::new();
+        ctx.push("tenant", "t");
+        let mut kms0 = Map::new();
+        kms0.push("context", Value::Map(ctx));
+        let mut group = Map::new();
+        group.push("age", Value::Seq(vec![]));
+        group.push("pgp", Value::Seq(vec![Value::Map(pgp0.clone())]));
+        let mut md = Map::new();
+        md.push("key_groups", Value::Seq(vec![Value::Map(group)]));
+        md.push("kms", Value::Seq(vec![Value::Map(kms0)]));
+        md.push("lastmodified", "2026-01-01T00:00:00Z");
+        md.push("mac_only_encrypted", Value::Bool(true));
+        md.push("shamir_threshold", Value::Int(2));
+        md
+    }
+
+    #[test]
+    fn flatten_spells_paths_in_tree_order() {
+        let mut md = sample();
+        md.push_comment(Comment::new("ignored"));
+        md.push("nothing", Value::Null);
+        assert_eq!(
+            flatten(&md, "sops_"),
+            pairs(&[
+                (
+                    "sops_key_groups__list_0__map_pgp__list_0__map_created_at",
+                    "2026-01-01T00:00:00Z"
+                ),
+                ("sops_key_groups__list_0__map_pgp__list_0__map_enc", "a\nb"),
+                ("sops_kms__list_0__map_context__map_tenant", "t"),
+                ("sops_lastmodified", "2026-01-01T00:00:00Z"),
+                ("sops_mac_only_encrypted", "true"),
+                ("sops_shamir_threshold", "2"),
+            ])
+        );
+    }
+
+    #[test]
+    fn list_indices_are_numeric_and_skip_comments() {
+        let mut md = Map::new();
+        let mut items = vec![Value::Comment(Comment::new("c"))];
+        items.extend((0..12).map(|i| Value::Str(i.to_string())));
+        md.push("l", Value::Seq(items));
+        let flat = flatten(&md, "");
+        assert_eq!(flat[0], ("l__list_0".to_string(), "0".to_string()));
+        assert_eq!(flat[11], ("l__list_11".to_string(), "11".to_string()));
+        // Upstream dotenv sorted as strings; reading must not care.
+        let mut shuffled = flat.clone();
+        shuffled.sort();
+        assert_eq!(unflatten(shuffled).unwrap(), md_without_comments(&md));
+    }
+
+    fn md_without_comments(md: &Map) -> Map {
+        let Some(Value::Seq(items)) = md.get("l") else {
+            unreachable!()
+        };
+        let mut out = Map::new();
+        out.push(
+            "l",
+            Value::Seq(
+                items
+                    .iter()
+                    .filter(|v| !matches!(v, Value::Comment(_)))
+                    .cloned()
+                    .collect(),
+            ),
+        );
+        out
+    }
+
+    #[test]
+    fn unflatten_rebuilds_sorted_string_tree() {
+        let md = unflatten(pairs(&[
+            ("version", "3.13.2"),
+            ("pgp__list_1__map_fp", "B"),
+            ("pgp__list_0__map_fp", "A"),
+            ("pgp__list_0__map_enc", "x"),
+            ("shamir_threshold", "2"),
+        ]))
+        .unwrap();
+        let keys: Vec<_> = md.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["pgp", "shamir_threshold", "version"]);
+        let Some(Value::Seq(pgp)) = md.get("pgp") else {
+            panic!("pgp is not a list")
+        };
+        let first: Vec<_> = pgp[0].as_map().unwrap().entries().map(|(k, _)| k).collect();
+        assert_eq!(first, ["enc", "fp"]);
+        assert_eq!(pgp[1].as_map().unwrap().get("fp"), Some(&Value::from("B")));
+        assert_eq!(md.get("shamir_threshold"), Some(&Value::from("2")));
+    }
+
+    #[test]
+    fn unflatten_errors() {
+        let dup = unflatten(pairs(&[("a", "1"), ("a", "2")])).unwrap_err();
+        assert!(dup.message.contains("duplicate"), "{dup}");
+        for bad in [
+            &[("a", "1"), ("a__map_b", "2")][..],
+            &[("a__map_b", "2"), ("a", "1")],
+            &[("a__map_b", "1"), ("a__list_0", "2")],
+            &[("a__list_0", "1"), ("a__list_0__map_x", "2")],
+        ] {
+            let e = unflatten(pairs(bad)).unwrap_err();
+            assert!(e.message.contains("type mismatch"), "{e}");
+        }
+        let e = unflatten(pairs(&[("a__list_1", "x")])).unwrap_err();
+        assert!(e.message.contains("incomplete list"), "{e}");
+        assert!(unflatten(pairs(&[("a__list_x", "1")])).is_err());
+        assert!(!e.to_string().contains("x\""));
+    }
+
+    #[test]
+    fn round_trip_of_sample_metadata() {
+        let md = sample();
+        let back = unflatten(flatten(&md, "")).unwrap();
+        // Leaves come back as strings and empty containers vanish.
+        let flat_again = flatten(&back, "");
+        assert_eq!(flat_again, flatten(&md, ""));
+        let Some(Value::Seq(groups)) = back.get("key_groups") else {
+            panic!()
+        };
+        assert!(groups[0].as_map().unwrap().get("age").is_none());
+    }
+
+    fn arb_key() -> impl Strategy<Value = String> {
+        "[a-z_]{0,8}".prop_filter("separator-free", |k| {
+            !k.contains("__map") && !k.contains("__list")
+        })
+    }
+
+    /// Trees flatten can represent: string leaves, non-empty containers, sorted unique keys.
+    fn arb_node() -> impl Strategy<Value = Value> {
+        "[ -~\n]{0,8}"
+            .prop_map(Value::Str)
+            .prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 1..4).prop_map(Value::Seq),
+                    prop::collection::btree_map(arb_key(), inner, 1..4)
+                        .prop_map(|m| Value::Map(m.into_iter().collect())),
+                ]
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn flatten_unflatten_round_trip(
+            tree in prop::collection::btree_map(arb_key(), arb_node(), 0..5)
+        ) {
+            let md: Map = tree.into_iter().collect();
+            let flat = flatten(&md, "");
+            let mut reversed = flat.clone();
+            reversed.reverse();
+            prop_assert_eq!(unflatten(reversed).unwrap(), md);
+        }
+    }
+}
