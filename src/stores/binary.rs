@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn encrypted_envelope_round_trips() {
-        for f in [fixture!("synthetic/basic.bin.enc")] {
+        {
+            let f = fixture!("synthetic/basic.bin.enc");
             let loaded = store().load(f).unwrap();
             let md = loaded.metadata.as_ref().unwrap().as_map().unwrap();
             assert!(matches!(md.get("age"), Some(Value::Seq(_))));

@@ -6,7 +6,7 @@ mod parser;
 mod tests;
 mod writer;
 
-pub(crate) use parser::lossy_utf8;
+pub(crate) use parser::{decode_char, lossy_utf8};
 pub use parser::{parse_document, parse_value};
 pub use writer::{to_json, Layout};
 

@@ -241,7 +241,9 @@ fn indent_settings() {
         ("a", Value::Seq(vec![Value::Int(1)])),
         ("b", Value::Map(Map::new())),
     ]);
-    let two = JsonStore::new(Some(2)).emit(&[d.clone()], None).unwrap();
+    let two = JsonStore::new(Some(2))
+        .emit(std::slice::from_ref(&d), None)
+        .unwrap();
     assert_eq!(text(&two), "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}\n");
     let zero = JsonStore::new(Some(0)).emit(&[d], None).unwrap();
     assert_eq!(text(&zero), "{\n\"a\": [\n1\n],\n\"b\": {}\n}\n");
