@@ -13,6 +13,8 @@ use crate::core::{Map, StoreError, Value};
 
 const MAP_SEP: &str = "__map_";
 const LIST_SEP: &str = "__list_";
+/// Real metadata nests four levels deep; the cap keeps hostile keys from exhausting the stack.
+const MAX_TOKENS: usize = 64;
 
 /// SOPS's ValToString (spec §8.6) for the flat formats; `None` for mappings and sequences,
 /// which those formats cannot hold. Non-UTF-8 bytes are passed through untouched.
@@ -32,7 +34,7 @@ pub fn val_to_string(v: &Value) -> Option<String> {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => float_to_val_string(*f),
         Value::Str(s) => s.clone(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Bytes(b) => super::json::lossy_utf8(b),
         Value::Time(t) => t.to_rfc3339(),
         Value::Comment(c) => c.text.clone(),
         Value::Map(_) | Value::Seq(_) => return None,
@@ -146,6 +148,9 @@ pub fn unflatten(entries: Vec<(String, String)>) -> Result<Map, StoreError> {
     let mut root = Node::Map(BTreeMap::new());
     for (path, value) in entries {
         let tokens = tokenize(&path)?;
+        if tokens.len() > MAX_TOKENS {
+            return Err(StoreError::new("metadata key nests too deeply"));
+        }
         insert(&mut root, &path, &tokens, value)?;
     }
     match into_value(root)? {
@@ -341,6 +346,9 @@ mod tests {
         let e = unflatten(pairs(&[("a__list_1", "x")])).unwrap_err();
         assert!(e.message.contains("incomplete list"), "{e}");
         assert!(unflatten(pairs(&[("a__list_x", "1")])).is_err());
+        assert!(unflatten(pairs(&[("a__list_99999999999", "1")])).is_err());
+        let deep = format!("a{}", "__map_b".repeat(100_000));
+        assert!(unflatten(vec![(deep, "v".to_string())]).is_err());
         assert!(!e.to_string().contains("x\""));
     }
 

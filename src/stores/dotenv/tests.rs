@@ -218,3 +218,13 @@ proptest! {
         prop_assert_eq!(&back.docs[0], &doc);
     }
 }
+
+proptest! {
+    #[test]
+    fn arbitrary_input_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        if let Ok(loaded) = DotenvStore.load(&bytes) {
+            let md = loaded.metadata.as_ref().and_then(Value::as_map);
+            prop_assert!(DotenvStore.emit(&loaded.docs, md).is_ok());
+        }
+    }
+}

@@ -332,3 +332,18 @@ proptest! {
         prop_assert_eq!(&back.docs[0], &doc);
     }
 }
+
+proptest! {
+    #[test]
+    fn arbitrary_input_never_panics(
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+        iniish in "[\\[\\]=:#;\"'`\\\\ a-z\n\r\t-]{0,64}",
+    ) {
+        for input in [bytes.as_slice(), iniish.as_bytes()] {
+            if let Ok(loaded) = IniStore.load(input) {
+                let md = loaded.metadata.as_ref().and_then(Value::as_map);
+                let _ = IniStore.emit(&loaded.docs, md);
+            }
+        }
+    }
+}

@@ -333,3 +333,19 @@ proptest! {
         prop_assert_eq!(parse_value(&s.emit_value(&v).unwrap()).unwrap(), v);
     }
 }
+
+proptest! {
+    #[test]
+    fn arbitrary_input_never_panics(
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+        jsonish in "[{}\\[\\],:\"\\\\0-9eE.+ truefalsn\\-u\n]{0,48}",
+    ) {
+        for input in [bytes.as_slice(), jsonish.as_bytes()] {
+            if let Ok(loaded) = store().load(input) {
+                let md = loaded.metadata.as_ref().and_then(Value::as_map);
+                prop_assert!(store().emit(&loaded.docs, md).is_ok());
+            }
+            let _ = parse_value(input);
+        }
+    }
+}
