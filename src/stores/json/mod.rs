@@ -24,6 +24,16 @@ impl JsonStore {
     }
 }
 
+/// Parses a `sops set` VALUE (spec §12.2): objects and arrays keep member order, duplicates
+/// and integer typing, while a bare number becomes a float, as Go's generic decoding makes it
+/// (`set … 2` stores `type:float`). Anything but one JSON value plus whitespace is an error.
+pub fn parse_set_value(input: &[u8]) -> Result<Value, StoreError> {
+    Ok(match parse_value(input)? {
+        Value::Int(i) => Value::Float(i as f64),
+        other => other,
+    })
+}
+
 /// Parses a JSON file into one document and splits off its top-level `sops` member.
 pub fn load_json(input: &[u8]) -> Result<Loaded, StoreError> {
     let mut doc = parse_document(input)?;

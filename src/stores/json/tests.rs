@@ -130,6 +130,23 @@ fn numbers_are_typed_by_literal() {
 }
 
 #[test]
+fn set_values_type_bare_numbers_as_floats() {
+    assert_eq!(parse_set_value(b" 2 ").unwrap(), Value::Float(2.0));
+    assert_eq!(parse_set_value(b"\"x\"").unwrap(), Value::from("x"));
+    assert_eq!(parse_set_value(b"null").unwrap(), Value::Null);
+    assert_eq!(
+        parse_set_value(b"{\"a\": 2}").unwrap(),
+        Value::Map(doc(vec![("a", Value::Int(2))]))
+    );
+    assert_eq!(
+        parse_set_value(b"[2]").unwrap(),
+        Value::Seq(vec![Value::Int(2)])
+    );
+    assert!(parse_set_value(b"not json").is_err());
+    assert!(parse_set_value(b"1 2").is_err());
+}
+
+#[test]
 fn string_escapes_and_invalid_utf8() {
     let v = parse_value(br#""a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00""#).unwrap();
     assert_eq!(v, Value::from("a\"\\/\u{8}\u{c}\n\r\té😀"));
