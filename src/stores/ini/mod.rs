@@ -70,13 +70,13 @@ fn add_section(file: &mut IniFile, name: &str, tree: &Map) -> Result<(), StoreEr
         section.comment = c.text.clone();
         items.next();
     }
-    let mut last_key = None;
+    let mut last_key: Option<usize> = None;
     for item in items {
         match item {
             Item::Comment(c) => {
+                // Comments before a section's first key have nowhere to go in ini.v1.
                 if let Some(i) = last_key {
-                    let key: &mut model::Key = &mut section.keys[i];
-                    key.comment = c.text.clone();
+                    section.keys[i].comment = c.text.clone();
                 }
             }
             Item::Entry(k, v) => {
