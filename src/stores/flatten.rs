@@ -36,6 +36,7 @@ pub fn val_to_string(v: &Value) -> Option<String> {
         Value::Str(s) => s.clone(),
         Value::Bytes(b) => super::json::lossy_utf8(b),
         Value::Time(t) => t.to_rfc3339(),
+        Value::LocalDateTime(t) => t.clone(),
         Value::Comment(c) => c.text.clone(),
         Value::Map(_) | Value::Seq(_) => return None,
     })

@@ -93,6 +93,7 @@ impl Writer<'_> {
             Value::Str(s) => write_string(&mut self.out, s.as_bytes()),
             Value::Bytes(b) => write_string(&mut self.out, b),
             Value::Time(t) => write_string(&mut self.out, t.to_rfc3339_nano().as_bytes()),
+            Value::LocalDateTime(t) => write_string(&mut self.out, t.as_bytes()),
             Value::Comment(c) => write_string(&mut self.out, c.text.as_bytes()),
             Value::Map(m) => self.object(&members(m), depth)?,
             Value::Seq(items) => {
