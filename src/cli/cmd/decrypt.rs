@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{emit_err, load_encrypted, open, output_store};
+use super::{emit_err, load_encrypted, open, Stores};
 use crate::cli::context::Ctx;
 use crate::cli::error::{CliError, CliResult, Phase};
 use crate::cli::io::read_input;
@@ -19,11 +19,11 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
         None => None,
     };
     let bytes = read_input(file)?;
-    let mut f = load_encrypted(ctx, file, &bytes)?;
+    let stores = Stores::new(ctx, file)?;
+    let mut f = load_encrypted(stores.input(), file, &bytes)?;
     open(ctx, file, &mut f)?;
-    let name = ctx.name_for(file);
-    let store = output_store(ctx, &name)?;
-    let fmt = ctx.output_format(&name);
+    let store = stores.output();
+    let fmt = stores.output_format;
     let printed = match extract.as_deref() {
         None | Some([]) => store.emit(&f.docs, None),
         Some(p) => {

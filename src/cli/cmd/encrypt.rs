@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{emit_err, label, output_store};
+use super::{emit_err, label, Stores};
 use crate::cli::context::Ctx;
 use crate::cli::error::{code, CliError, CliResult, Phase};
 use crate::cli::io::read_input;
@@ -11,7 +11,6 @@ use crate::core::keys::wrap_data_key;
 use crate::core::metadata::{KeyGroup, SOPS_VERSION};
 use crate::core::{ops, DataKey, Error, Format, Metadata, Timestamp};
 use crate::keys;
-use crate::stores::store_for;
 
 pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     if file.is_none() && ctx.g.filename_override.is_none() {
@@ -22,10 +21,11 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     }
     let out = ctx.output(file)?;
     let lab = label(file);
-    let name = ctx.name_for(file);
-    let in_format = ctx.input_format(&name);
+    let stores = Stores::new(ctx, file)?;
+    let in_format = stores.input_format;
     let bytes = read_input(file)?;
-    let loaded = store_for(in_format, ctx.store_options(false)?)
+    let loaded = stores
+        .input()
         .load(&bytes)
         .map_err(|e| CliError::from_core(lab, e.into(), Phase::LoadPlain))?;
     if loaded.metadata.is_some() {
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     let key = DataKey::generate();
     wrap_data_key(&mut groups, &key, plan.threshold)
         .map_err(|e| CliError::new(code::GENERIC, format!("{}: {e}", lab.display())))?;
-    let out_format = ctx.output_format(&name);
+    let out_format = stores.output_format;
     let binary = in_format == Format::Binary || out_format == Format::Binary;
     let mut meta = Metadata {
         shamir_threshold: if groups.len() > 1 {
@@ -80,7 +80,8 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     let mut cipher = Cipher::new(&key);
     ops::seal(&mut docs, &mut meta, &mut cipher)
         .map_err(|e| CliError::from_core(lab, e, Phase::LoadPlain))?;
-    let printed = output_store(ctx, &name)?
+    let printed = stores
+        .output()
         .emit(&docs, Some(&meta.to_map()))
         .map_err(|e| emit_err(file, e, out_format))?;
     out.write(&printed)

@@ -24,10 +24,52 @@ pub fn label(file: Option<&Path>) -> &Path {
     file.unwrap_or(Path::new("stdin"))
 }
 
+/// The input and output stores of a command. When both formats are the same, one instance
+/// does both, so a store that remembers the layout it loaded (TOML) can print it back.
+pub struct Stores {
+    input: Box<dyn Store>,
+    output: Option<Box<dyn Store>>,
+    pub input_format: Format,
+    pub output_format: Format,
+}
+
+impl Stores {
+    pub fn new(ctx: &Ctx, file: Option<&Path>) -> CliResult<Stores> {
+        let name = ctx.name_for(file);
+        let (inf, outf) = (ctx.input_format(&name), ctx.output_format(&name));
+        let out_opts = ctx.store_options(true)?;
+        Ok(if inf == outf {
+            Stores {
+                input: store_for(inf, out_opts),
+                output: None,
+                input_format: inf,
+                output_format: outf,
+            }
+        } else {
+            Stores {
+                input: store_for(inf, ctx.store_options(false)?),
+                output: Some(store_for(outf, out_opts)),
+                input_format: inf,
+                output_format: outf,
+            }
+        })
+    }
+
+    pub fn input(&self) -> &dyn Store {
+        self.input.as_ref()
+    }
+
+    pub fn output(&self) -> &dyn Store {
+        self.output.as_deref().unwrap_or(self.input.as_ref())
+    }
+}
+
 /// Parses an encrypted file with the input store and reads its metadata.
-pub fn load_encrypted(ctx: &Ctx, file: Option<&Path>, bytes: &[u8]) -> CliResult<EncryptedFile> {
-    let name = ctx.name_for(file);
-    let store = store_for(ctx.input_format(&name), ctx.store_options(false)?);
+pub fn load_encrypted(
+    store: &dyn Store,
+    file: Option<&Path>,
+    bytes: &[u8],
+) -> CliResult<EncryptedFile> {
     let lab = label(file);
     let loaded = store
         .load(bytes)
@@ -65,11 +107,6 @@ pub fn open(ctx: &Ctx, file: Option<&Path>, f: &mut EncryptedFile) -> CliResult<
         ctx.warn(&format!("{}: {w}", label(file).display()));
     }
     Ok(opened)
-}
-
-/// The output store for `name`.
-pub fn output_store(ctx: &Ctx, name: &str) -> CliResult<Box<dyn Store>> {
-    Ok(store_for(ctx.output_format(name), ctx.store_options(true)?))
 }
 
 /// Maps an emit failure to exit code 4 naming the file.
