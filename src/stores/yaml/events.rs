@@ -341,6 +341,7 @@ pub(crate) fn scalar_event(v: &Value) -> Event<'_> {
             s => s.to_string(),
         }),
         Value::Time(t) => plain(t.to_rfc3339_nano()),
+        Value::LocalDateTime(t) => string_event(t),
         Value::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => string_event(s),
             Err(_) => {
