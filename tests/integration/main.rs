@@ -12,6 +12,8 @@ mod extract;
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// Upstream fixtures of every layout, opened with their known data keys.
+mod layouts;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
 /// Tampering is an error with upstream's exit code and no output.
