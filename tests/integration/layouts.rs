@@ -71,3 +71,21 @@ fn legacy_unopenable_metadata_still_parses() {
     assert!(meta.version.starts_with("1."));
     assert!(meta.all_keys().count() >= 1);
 }
+
+#[test]
+fn sops_1_13_json_with_kms_and_attention_field_parses() {
+    let bytes = std::fs::read(compat(
+        "upstream/legacy-unopenable/stores/ini/test_resources/example.json",
+    ))
+    .unwrap();
+    let loaded = store_for(Format::Json, StoreOptions::default())
+        .load(&bytes)
+        .unwrap();
+    let meta = Metadata::from_value(&loaded.metadata.unwrap(), &shroud::keys::Registry).unwrap();
+    let kinds: Vec<&str> = meta.all_keys().map(|k| k.kind()).collect();
+    assert!(
+        kinds.contains(&"kms") && kinds.contains(&"pgp"),
+        "{kinds:?}"
+    );
+    assert_eq!(meta.version, "1.13");
+}
