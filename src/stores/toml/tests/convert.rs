@@ -1,0 +1,1 @@
+//! Trees that come without a layout (from YAML or JSON, or built by hand).

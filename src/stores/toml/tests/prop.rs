@@ -1,0 +1,1 @@
+//! Property test: generated documents survive encryption byte for byte.

@@ -1,0 +1,1 @@
+//! Emitting trees whose structure changed since load.
