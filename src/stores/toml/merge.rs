@@ -329,6 +329,16 @@ fn array(
             Merge::GiveUp => return Ok(Merge::GiveUp),
         }
     }
+    // Whitespace before `]` sits on the last element; it moves with the end of the list.
+    let tail = |a: &toml_edit::Array| {
+        a.iter()
+            .last()
+            .and_then(|e| e.decor().suffix().and_then(|s| s.as_str()))
+            .filter(|s| comments::scan(s).is_empty())
+            .map(str::to_string)
+    };
+    let end = tail(a);
+    let old_len = a.len();
     while a.len() > vals.len() {
         a.remove(a.len() - 1);
     }
@@ -344,6 +354,16 @@ fn array(
         new.decor_mut().set_prefix(prefix);
         new.decor_mut().set_suffix("");
         a.push_formatted(new);
+    }
+    if let (Some(end), true) = (end, vals.len() != old_len) {
+        let n = a.len();
+        for (i, e) in a.iter_mut().enumerate() {
+            if i + 1 == n {
+                e.decor_mut().set_suffix(end.as_str());
+            } else if e.decor().suffix().and_then(|s| s.as_str()) == Some(end.as_str()) {
+                e.decor_mut().set_suffix("");
+            }
+        }
     }
     Ok(Merge::Done)
 }
