@@ -17,7 +17,11 @@ fn note(t: &str) -> Item {
 }
 
 fn round_trip(tree: &Map) -> String {
-    let out = text(TomlStore::new().emit(&[tree.clone()], None).expect("emits"));
+    let out = text(
+        TomlStore::new()
+            .emit(std::slice::from_ref(tree), None)
+            .expect("emits"),
+    );
     let back = load(&TomlStore::new(), &out);
     assert_eq!(back, vec![tree.clone()], "reloads equal:\n{out}");
     out

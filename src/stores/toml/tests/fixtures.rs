@@ -1,30 +1,9 @@
 //! Realistic files: exact round trips through encryption, and what stays readable.
 
 use super::*;
-use crate::core::codec::is_enc;
-use crate::core::Item;
 
 const CARGO: &str = include_str!("../../../../fixtures/toml/cargo.toml");
 const PYPROJECT: &str = include_str!("../../../../fixtures/toml/pyproject.toml");
-
-/// Every leaf and comment outside `_unencrypted` subtrees is an `ENC[...]` string.
-fn assert_all_encrypted(v: &Value, path: &str) {
-    match v {
-        Value::Map(m) => {
-            for i in &m.items {
-                match i {
-                    Item::Entry(k, _) if k.ends_with("_unencrypted") => {}
-                    Item::Entry(k, v) => assert_all_encrypted(v, &format!("{path}{k}:")),
-                    Item::Comment(c) => assert!(is_enc(&c.text), "clear comment in {path}"),
-                }
-            }
-        }
-        Value::Seq(s) => s.iter().for_each(|v| assert_all_encrypted(v, path)),
-        Value::Comment(c) => assert!(is_enc(&c.text), "clear comment in {path}"),
-        Value::Str(s) => assert!(s.is_empty() || is_enc(s), "clear value at {path}"),
-        other => panic!("clear {} at {path}", other.kind_name()),
-    }
-}
 
 #[test]
 fn fixtures_load_and_emit_unchanged() {

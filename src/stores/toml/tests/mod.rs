@@ -7,9 +7,11 @@ mod layout;
 mod prop;
 mod structure;
 
-use crate::core::codec::Cipher;
+use crate::core::codec::{is_enc, Cipher};
 use crate::core::keys::{KeySource, MasterKey, OpaqueKey};
-use crate::core::{ops, DataKey, Document, Map, Metadata, Selection, Store, Timestamp, Value};
+use crate::core::{
+    ops, DataKey, Document, Item, Map, Metadata, Selection, Store, Timestamp, Value,
+};
 
 use super::TomlStore;
 
@@ -88,4 +90,28 @@ pub(super) fn decrypt(enc: &str, key: &DataKey) -> String {
     let store = TomlStore::new();
     let (docs, _) = open(&store, enc, key);
     text(store.emit(&docs, None).expect("emits plain"))
+}
+
+/// Empty strings and comments stay empty (as upstream): nothing to hide.
+fn enc_or_empty(s: &str) -> bool {
+    s.is_empty() || is_enc(s)
+}
+
+/// Every leaf and comment outside `_unencrypted` subtrees is an `ENC[...]` string.
+pub(super) fn assert_all_encrypted(v: &Value, path: &str) {
+    match v {
+        Value::Map(m) => {
+            for i in &m.items {
+                match i {
+                    Item::Entry(k, _) if k.ends_with("_unencrypted") => {}
+                    Item::Entry(k, v) => assert_all_encrypted(v, &format!("{path}{k}:")),
+                    Item::Comment(c) => assert!(enc_or_empty(&c.text), "clear comment in {path}"),
+                }
+            }
+        }
+        Value::Seq(s) => s.iter().for_each(|v| assert_all_encrypted(v, path)),
+        Value::Comment(c) => assert!(enc_or_empty(&c.text), "clear comment in {path}"),
+        Value::Str(s) => assert!(enc_or_empty(s), "clear value at {path}"),
+        other => panic!("clear {} at {path}", other.kind_name()),
+    }
 }
