@@ -73,6 +73,7 @@ a \
 fn tricky_documents_round_trip_unchanged() {
     let crlf = "a = 1\r\n# c\r\n[t]\r\nb = \"\"\"\r\nx\r\ny\"\"\" # t\r\n";
     let inline11 = "a = { x = 1, # c1\n  y = 2,\n  # c2\n}\n";
+    let odd = "a = { # c0\n x = 1 # c1\n , y = [ # c2\n ] # c3\n , z.w = 2 # c4\n } # c5\n";
     let store = TomlStore::new();
     let docs = load(&store, SPELLINGS);
     assert_eq!(text(store.emit(&docs, None).unwrap()), SPELLINGS);
@@ -80,6 +81,11 @@ fn tricky_documents_round_trip_unchanged() {
         TRICKY,
         crlf,
         inline11,
+        odd,
+        "a = {x = 1,}\n",
+        "\u{feff}a = 1\n",
+        "[a]\n[[b]]\n[[b]]\n",
+        "a = [\n]\nx = [1, 2, # c\n 3]\n",
         "",
         "\n\n",
         "# only a comment",
@@ -314,3 +320,4 @@ fn emit_value_prints_strings_raw_and_tables_as_documents() {
     m.push("k", "v");
     assert_eq!(store.emit_value(&Value::Map(m)).unwrap(), b"k = \"v\"\n");
 }
+
