@@ -320,4 +320,3 @@ fn emit_value_prints_strings_raw_and_tables_as_documents() {
     m.push("k", "v");
     assert_eq!(store.emit_value(&Value::Map(m)).unwrap(), b"k = \"v\"\n");
 }
-
