@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 
 use super::{assert_all_encrypted, decrypt, encrypt, load, text};
-use crate::core::{Selection, Store, Timestamp, Value};
-use crate::stores::toml::scalar::render_float;
+use crate::core::{Comment, Map, Selection, Store, Timestamp, Value};
+use crate::stores::toml::scalar::{render_float, same};
 use crate::stores::toml::TomlStore;
 
 fn comment() -> impl Strategy<Value = String> {
@@ -312,5 +312,68 @@ proptest! {
             assert_all_encrypted(&Value::Map(l.docs[0].clone()), "");
         }
         prop_assert_eq!(decrypt(&enc, &key), doc);
+    }
+}
+
+/// Trees as another store might hand them over: comments anywhere (also inline ones where
+/// TOML has no inline position), tables before plain keys, lists of tables with comments.
+fn note() -> impl Strategy<Value = Comment> + Clone {
+    ("[ a-z:#]{0,6}", any::<bool>()).prop_map(|(t, inline)| Comment { text: t, inline })
+}
+
+fn map_of(items: Vec<(Option<Value>, Comment)>) -> Map {
+    let mut m = Map::new();
+    for (i, (v, c)) in items.into_iter().enumerate() {
+        match v {
+            Some(v) => m.push(format!("k{i}"), v),
+            None => m.push_comment(c),
+        }
+    }
+    m
+}
+
+fn tree() -> impl Strategy<Value = Map> {
+    let inner_note = note();
+    let leaf = prop_oneof![
+        "[a-z \n\"'\\\\é]{0,8}".prop_map(Value::Str),
+        any::<i64>().prop_map(Value::Int),
+        any::<f64>().prop_map(Value::Float),
+        any::<bool>().prop_map(Value::Bool),
+        time().prop_map(Value::LocalDateTime),
+    ];
+    let value = leaf.prop_recursive(4, 40, 5, move |inner| {
+        let note = inner_note.clone();
+        let item = prop_oneof![
+            3 => inner.clone().prop_map(Some),
+            1 => Just(None),
+        ];
+        prop_oneof![
+            prop::collection::vec((item.clone(), note.clone()), 0..5).prop_map(|els| {
+                Value::Seq(
+                    els.into_iter()
+                        .map(|(v, c)| v.unwrap_or(Value::Comment(c)))
+                        .collect(),
+                )
+            }),
+            prop::collection::vec((item, note), 0..5).prop_map(|els| Value::Map(map_of(els))),
+        ]
+    });
+    let item = prop_oneof![3 => value.prop_map(Some), 1 => Just(None)];
+    prop::collection::vec((item, note()), 0..6).prop_map(map_of)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn trees_without_layout_load_back_equal(m in tree()) {
+        let out = TomlStore::new().emit(std::slice::from_ref(&m), None);
+        let out = text(out.map_err(|e| TestCaseError::fail(e.to_string()))?);
+        let back = load(&TomlStore::new(), &out);
+        prop_assert!(same(&Value::Map(back[0].clone()), &Value::Map(m)), "{}", out);
     }
 }
