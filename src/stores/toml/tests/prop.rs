@@ -377,3 +377,94 @@ proptest! {
         prop_assert!(same(&Value::Map(back[0].clone()), &Value::Map(m)), "{}", out);
     }
 }
+
+/// A structural edit, as `set`/`unset` make them.
+#[derive(Debug, Clone)]
+enum Edit {
+    Unset(usize),
+    SetTop,
+    SetInside(usize),
+    Append(usize),
+    DropComment(usize),
+}
+
+fn apply(doc: &mut Map, edit: &Edit) {
+    use crate::core::path::{self, Seg};
+    use crate::core::Item;
+    let keys: Vec<String> = doc.entries().map(|(k, _)| k.to_string()).collect();
+    let pick = |i: usize| keys.get(i % keys.len().max(1)).cloned();
+    match edit {
+        Edit::Unset(i) => {
+            if let Some(k) = pick(*i) {
+                path::unset(doc, &[Seg::Key(k)]).unwrap();
+            }
+        }
+        Edit::SetTop => {
+            path::set(doc, &[Seg::Key("added".into())], Value::Int(1)).unwrap();
+        }
+        Edit::SetInside(i) | Edit::Append(i) => {
+            let Some(k) = pick(*i) else { return };
+            let seg = match (edit, doc.get(&k)) {
+                (Edit::SetInside(_), Some(Value::Map(_))) => Seg::Key("added".into()),
+                (Edit::Append(_), Some(Value::Seq(s))) => Seg::Index(s.len()),
+                _ => return,
+            };
+            path::set(doc, &[Seg::Key(k), seg], Value::from("new")).unwrap();
+        }
+        Edit::DropComment(i) => {
+            let n = doc
+                .items
+                .iter()
+                .filter(|i| matches!(i, Item::Comment(_)))
+                .count();
+            if n > 0 {
+                let mut seen = 0;
+                doc.items.retain(|it| {
+                    let keep = !matches!(it, Item::Comment(_)) || seen != i % n;
+                    seen += matches!(it, Item::Comment(_)) as usize;
+                    keep
+                });
+            }
+        }
+    }
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Unset),
+        Just(Edit::SetTop),
+        any::<usize>().prop_map(Edit::SetInside),
+        any::<usize>().prop_map(Edit::Append),
+        any::<usize>().prop_map(Edit::DropComment),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// After `set`/`unset`-like edits the output (with metadata, so comments count too)
+    /// still loads back to exactly the edited tree.
+    #[test]
+    fn edited_documents_load_back_equal(t in table(2), edits in prop::collection::vec(edit(), 1..4)) {
+        let mut doc = String::new();
+        render(&mut doc, &t, "");
+        let store = TomlStore::new();
+        let mut docs = load(&store, &doc);
+        for e in &edits {
+            apply(&mut docs[0], e);
+        }
+        let meta = super::metadata(Selection::default()).to_map();
+        let out = store.emit(&docs, Some(&meta));
+        let out = text(out.map_err(|e| TestCaseError::fail(e.to_string()))?);
+        let back = TomlStore::new().load(out.as_bytes()).unwrap();
+        prop_assert!(
+            same(&Value::Map(back.docs[0].clone()), &Value::Map(docs[0].clone())),
+            "{}",
+            out
+        );
+    }
+}
