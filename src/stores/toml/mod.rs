@@ -35,9 +35,19 @@ use scalar::{comment_text, same};
 use crate::core::{Comment, Document, Format, Item, Loaded, Map, Store, StoreError, Value};
 
 /// The TOML store. Load and emit with the same instance to keep a file's layout.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TomlStore {
     template: Mutex<Option<Layout>>,
+}
+
+/// The remembered text may be a decrypted file: never print it.
+impl std::fmt::Debug for TomlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let remembered = self.template().as_ref().map(|l| l.text.len());
+        f.debug_struct("TomlStore")
+            .field("remembered_bytes", &remembered)
+            .finish()
+    }
 }
 
 impl TomlStore {

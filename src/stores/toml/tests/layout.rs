@@ -292,6 +292,17 @@ fn invalid_toml_reports_line_and_column_without_content() {
 }
 
 #[test]
+fn debug_output_never_shows_the_remembered_text() {
+    let store = TomlStore::new();
+    load(&store, "password = \"hunter2\"\n");
+    let shown = format!("{store:?}");
+    assert!(
+        !shown.contains("hunter2") && shown.contains("21"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn values_toml_cannot_hold_are_errors_naming_the_key() {
     let store = TomlStore::new();
     let mut m = Map::new();
