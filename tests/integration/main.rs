@@ -12,6 +12,8 @@ mod extract;
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// PGP keys through gpg and through a key file, against upstream fixtures and sops.
+mod pgp;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
 /// Tampering is an error with upstream's exit code and no output.
