@@ -70,7 +70,9 @@ fn run(env: &PgpEnv, args: &[&str], input: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let program = env.gpg_program.to_string_lossy().into_owned();
-    let mut child = cmd.spawn().map_err(|e| spawn_error(&program, e))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| spawn_error(&program, env.key_file.is_some(), e))?;
 
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -95,32 +97,34 @@ fn run(env: &PgpEnv, args: &[&str], input: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
         .map_err(|e| format!("could not wait for {program}: {e}"))?;
     let out = out.map_err(|e| format!("could not read the output of {program}: {e}"))?;
     if !status.success() {
-        let what = match status.code() {
-            Some(c) => format!("{program} failed (exit status {c})"),
-            None => format!("{program} was killed by a signal"),
-        };
         return Err(match summarize(&String::from_utf8_lossy(&err)) {
-            Some(line) => format!("{what}: {line}"),
-            None => what,
+            Some(line) => format!("{program}: {}", explain(&line)),
+            None => match status.code() {
+                Some(c) => format!("{program} failed (exit status {c})"),
+                None => format!("{program} was killed by a signal"),
+            },
         });
     }
     Ok(out)
 }
 
-fn spawn_error(program: &str, e: std::io::Error) -> String {
-    if e.kind() == std::io::ErrorKind::NotFound {
+fn spawn_error(program: &str, have_key_file: bool, e: std::io::Error) -> String {
+    if e.kind() != std::io::ErrorKind::NotFound {
+        return format!("could not run {program}: {e}");
+    }
+    if have_key_file {
+        format!("{program} not found (install GnuPG or set {GPG_EXEC_VAR})")
+    } else {
         format!(
             "{program} not found: install GnuPG, set {GPG_EXEC_VAR} to the gpg program, \
              or set {KEY_FILE_VAR} to an armored key file to work without gpg"
         )
-    } else {
-        format!("could not run {program}: {e}")
     }
 }
 
-/// The line of gpg's stderr that explains a failure, without the `gpg: ` prefix. gpg prints
-/// progress (`encrypted with …`, user IDs) before the verdict; the verdict is the last line
-/// mentioning a failure, preceded by a `skipped:` line when one names the key.
+/// The part of gpg's stderr that explains a failure, without the `gpg: ` prefix. gpg prints
+/// progress (`encrypted with …`, user IDs) before its verdict; a `KEY: skipped: REASON` line
+/// names the cause of an encryption failure more precisely than the final summary.
 pub(super) fn summarize(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
@@ -129,6 +133,12 @@ pub(super) fn summarize(stderr: &str) -> Option<String> {
         .map(|l| l.strip_prefix("gpg: ").unwrap_or(l))
         .filter(|l| !l.starts_with('"') && !l.starts_with("encrypted with"))
         .collect();
+    if let Some(reason) = lines
+        .iter()
+        .find_map(|l| l.split_once("skipped: ").map(|(_, r)| r))
+    {
+        return Some(clip(reason));
+    }
     let is_verdict = |l: &str| {
         let lower = l.to_ascii_lowercase();
         [
@@ -145,14 +155,19 @@ pub(super) fn summarize(stderr: &str) -> Option<String> {
         .iter()
         .rev()
         .find(|l| is_verdict(l))
-        .or(lines.last())
-        .map(|l| l.strip_prefix("[stdin]: ").unwrap_or(l))?;
-    let skipped = lines.iter().find(|l| l.contains("skipped:"));
-    let text = match skipped {
-        Some(s) if *s != verdict => format!("{s} ({verdict})"),
-        _ => verdict.to_string(),
+        .or(lines.last())?;
+    Some(clip(verdict.strip_prefix("[stdin]: ").unwrap_or(verdict)))
+}
+
+/// gpg's verdict with what to do about the common ones.
+fn explain(verdict: &str) -> String {
+    let hint = match verdict {
+        "No public key" => " (import the public key: gpg --import KEYFILE)",
+        "Unusable public key" => " (the key is expired, revoked or cannot encrypt)",
+        v if v.ends_with("No secret key") => " (this keyring does not hold the secret key)",
+        _ => "",
     };
-    Some(clip(&text))
+    format!("{verdict}{hint}")
 }
 
 fn clip(s: &str) -> String {

@@ -24,6 +24,7 @@ use openpgp::parse::stream::{
     DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper,
 };
 use openpgp::parse::Parse;
+use openpgp::policy::AsymmetricAlgorithm;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message};
 use openpgp::types::SymmetricAlgorithm;
@@ -296,7 +297,10 @@ pub(super) fn encrypt(
         .parse::<KeyHandle>()
         .map_err(|_| "not a hex fingerprint".to_string())?;
     let exact = fingerprint.ends_with('!');
-    let policy = StandardPolicy::new();
+    // gpg (and so SOPS) still encrypts to 1024-bit RSA keys, such as upstream's own test key
+    // 2; refusing them here would make a file's keys depend on whether gpg is installed.
+    let mut policy = StandardPolicy::new();
+    policy.accept_asymmetric_algo(AsymmetricAlgorithm::RSA1024);
     let Some(cert) = certs
         .iter()
         .find(|c| c.keys().any(|k| k.key().key_handle().aliases(&wanted)))
@@ -319,7 +323,7 @@ pub(super) fn encrypt(
     if recipients.is_empty() {
         return Err(format!(
             "the certificate in {} has no valid encryption subkey \
-             (expired, revoked or too weak for current policy)",
+             (expired, revoked, or too weak for sequoia's standard policy)",
             path.display()
         ));
     }

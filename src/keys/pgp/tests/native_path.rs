@@ -113,6 +113,14 @@ fn wrapping_from_a_key_file_makes_a_message_gpg_reads() {
     let e = primary_only.wrap_with(&env, &secret()).unwrap_err();
     assert!(e.reason.contains("no valid encryption subkey"), "{e}");
 
+    // 1024-bit RSA (upstream's key 2) is accepted, as gpg does.
+    let mut weak = PgpKey::from_fingerprint(KEY2).unwrap();
+    weak.wrap_with(&env, &secret()).unwrap();
+    assert_eq!(*weak.unwrap_with(&env).unwrap(), secret());
+    if gpg_available() {
+        assert_eq!(GpgHome::sops().decrypt(weak.enc().unwrap()), secret());
+    }
+
     // A public-only certificate is enough to wrap.
     let mut public = PgpKey::from_fingerprint(KEY3_PUBLIC_ONLY).unwrap();
     public.wrap_with(&env, &secret()).unwrap();
@@ -176,7 +184,7 @@ fn passphrase_protected_keys_need_the_passphrase() {
 }
 
 #[test]
-fn expired_and_weak_keys_are_refused_for_wrapping() {
+fn expired_keys_are_refused_for_wrapping() {
     let mut k = PgpKey::from_fingerprint(EXPIRED_KEY).unwrap();
     let e = k
         .wrap_with(&no_gpg("expired_key.asc"), &secret())
