@@ -170,21 +170,20 @@ impl PgpKey {
         let mut skipped = None;
         if let Some(path) = &env.key_file {
             match native::encrypt(path, &self.fingerprint, secret) {
-                Ok(Some(armored)) => {
+                Ok(armored) => {
                     self.enc = Some(armored);
                     return Ok(());
                 }
-                Ok(None) => skipped = Some(format!("not in {KEY_FILE_VAR} ({})", path.display())),
-                Err(reason) => return Err(fail(reason)),
+                Err(native::Failure::Unavailable(reason)) => {
+                    skipped = Some(format!("{KEY_FILE_VAR}: {reason}"))
+                }
+                Err(native::Failure::Final(reason)) => return Err(fail(reason)),
             }
         }
-        match gpg::encrypt(env, &self.fingerprint, secret) {
-            Ok(armored) => {
-                self.enc = Some(armored);
-                Ok(())
-            }
-            Err(reason) => Err(fail(join_reasons(skipped, reason))),
-        }
+        let armored = gpg::encrypt(env, &self.fingerprint, secret)
+            .map_err(|reason| fail(join_reasons(skipped, reason)))?;
+        self.enc = Some(armored);
+        Ok(())
     }
 
     /// Unwraps with an explicit configuration instead of the process environment: the key
@@ -199,10 +198,10 @@ impl PgpKey {
             let passphrase = env.passphrase.as_ref().map(|p| p.as_str());
             match native::decrypt(path, passphrase, enc) {
                 Ok(secret) => return Ok(secret),
-                Err(native::Failure::Unopened(reason)) => {
+                Err(native::Failure::Unavailable(reason)) => {
                     skipped = Some(format!("{KEY_FILE_VAR} ({}): {reason}", path.display()))
                 }
-                Err(native::Failure::Corrupt(reason)) => return Err(fail(reason)),
+                Err(native::Failure::Final(reason)) => return Err(fail(reason)),
             }
         }
         gpg::decrypt(env, enc).map_err(|reason| fail(join_reasons(skipped, reason)))

@@ -8,7 +8,8 @@
 //! the user holds, so, like gpg, any secret key whose ID the message names is tried, whatever
 //! its age or algorithm, and legacy ciphers that old GnuPG chose are accepted. Encrypting
 //! creates new ciphertext, so recipient subkeys must pass sequoia's standard policy (valid,
-//! alive, not revoked, encryption-capable).
+//! alive, not revoked, encryption-capable), relaxed only for 1024-bit RSA, which gpg still
+//! encrypts to.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -36,15 +37,15 @@ use super::{hex_part, legacy};
 /// Largest plaintext accepted: a data key is 32 bytes, a Shamir share 33.
 const MAX_SECRET: usize = 1024;
 
-/// Why the key file could not open a message.
+/// Why the key file could not do the job.
 #[derive(Debug)]
 pub(super) enum Failure {
-    /// This path cannot open the message: no usable secret key (missing, locked), an
-    /// unreadable key file, or a message sequoia cannot parse. gpg may still succeed.
-    Unopened(String),
-    /// A secret key recovered the session key but the message content is broken; gpg would
-    /// fail too.
-    Corrupt(String),
+    /// This path cannot do it: the key file is unreadable or lacks a usable key (missing,
+    /// locked), or sequoia cannot parse the message. gpg may still succeed.
+    Unavailable(String),
+    /// The key file holds the key but the operation failed for good: the message is corrupt,
+    /// or the certificate cannot encrypt. gpg would fail too.
+    Final(String),
 }
 
 /// Reads every certificate of an armored (or binary) key file, merging duplicates.
@@ -101,15 +102,12 @@ pub(super) fn decrypt(
     passphrase: Option<&str>,
     armored: &str,
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let certs = read_certs(path).map_err(Failure::Unopened)?;
-    let mut binary = Vec::new();
+    let certs = read_certs(path).map_err(Failure::Unavailable)?;
+    let mut raw = Vec::new();
     armor::Reader::from_bytes(armored.trim().as_bytes(), ReaderMode::Tolerant(None))
-        .read_to_end(&mut binary)
-        .map_err(|e| Failure::Unopened(format!("not an armored OpenPGP message: {e}")))?;
-    if let Some(fixed) = legacy::normalize(&binary) {
-        binary = fixed;
-    }
-    let binary = binary;
+        .read_to_end(&mut raw)
+        .map_err(|e| Failure::Unavailable(format!("not an armored OpenPGP message: {e}")))?;
+    let binary = legacy::normalize(&raw).unwrap_or(raw);
 
     let mut policy = StandardPolicy::new();
     // Deprecated for new messages, but old GnuPG chose them and gpg still reads them.
@@ -135,8 +133,8 @@ pub(super) fn decrypt(
         let opened = session.lock().ok().and_then(|mut s| s.take());
         match opened {
             Some((algo, key)) => legacy::open_seipd_v1(&binary, algo, &key, MAX_SECRET)
-                .map_err(|e| Failure::Corrupt(format!("{reason} ({e})"))),
-            None => Err(Failure::Unopened(reason)),
+                .map_err(|e| Failure::Final(format!("{reason} ({e})"))),
+            None => Err(Failure::Unavailable(reason)),
         }
     };
     let out = match DecryptorBuilder::from_bytes(&binary[..])
@@ -154,15 +152,15 @@ pub(super) fn decrypt(
         }
         // The helper's own verdict explains a missing key better than sequoia's error.
         Err(e) => match e.chain().find_map(|c| c.downcast_ref::<NoKeyError>()) {
-            Some(n) => return Err(Failure::Unopened(n.0.clone())),
+            Some(n) => return Err(Failure::Unavailable(n.0.clone())),
             None => broken(&e)?,
         },
     };
     if out.is_empty() {
-        return Err(Failure::Corrupt("the message holds no data".into()));
+        return Err(Failure::Final("the message holds no data".into()));
     }
     if out.len() > MAX_SECRET {
-        return Err(Failure::Corrupt(
+        return Err(Failure::Final(
             "the message holds far more than a data key".into(),
         ));
     }
@@ -284,18 +282,14 @@ impl Helper {
     }
 }
 
-/// Encrypts `secret` to the certificate of `path` matching `fingerprint`; `Ok(None)` if the
-/// file holds no such certificate. The armor is trimmed like gpg's output under SOPS.
-pub(super) fn encrypt(
-    path: &Path,
-    fingerprint: &str,
-    secret: &[u8],
-) -> Result<Option<String>, String> {
-    let certs = read_certs(path)?;
+/// Encrypts `secret` to the certificate of `path` matching `fingerprint`. The armor is
+/// trimmed like gpg's output under SOPS.
+pub(super) fn encrypt(path: &Path, fingerprint: &str, secret: &[u8]) -> Result<String, Failure> {
+    let certs = read_certs(path).map_err(Failure::Unavailable)?;
     let hex = hex_part(fingerprint);
     let wanted = hex
         .parse::<KeyHandle>()
-        .map_err(|_| "not a hex fingerprint".to_string())?;
+        .map_err(|_| Failure::Final("not a hex fingerprint".into()))?;
     let exact = fingerprint.ends_with('!');
     // gpg (and so SOPS) still encrypts to 1024-bit RSA keys, such as upstream's own test key
     // 2; refusing them here would make a file's keys depend on whether gpg is installed.
@@ -305,12 +299,18 @@ pub(super) fn encrypt(
         .iter()
         .find(|c| c.keys().any(|k| k.key().key_handle().aliases(&wanted)))
     else {
-        return Ok(None);
+        return Err(Failure::Unavailable(format!(
+            "{} holds no such key",
+            path.display()
+        )));
     };
     let primary = cert.key_handle().aliases(&wanted);
-    let valid = cert
-        .with_policy(&policy, None)
-        .map_err(|e| format!("certificate in {} is not usable: {e}", path.display()))?;
+    let valid = cert.with_policy(&policy, None).map_err(|e| {
+        Failure::Final(format!(
+            "certificate in {} is not usable: {e}",
+            path.display()
+        ))
+    })?;
     let recipients: Vec<_> = valid
         .keys()
         .supported()
@@ -321,11 +321,11 @@ pub(super) fn encrypt(
         .filter(|k| (primary && !exact) || k.key().key_handle().aliases(&wanted))
         .collect();
     if recipients.is_empty() {
-        return Err(format!(
+        return Err(Failure::Final(format!(
             "the certificate in {} has no valid encryption subkey \
              (expired, revoked, or too weak for sequoia's standard policy)",
             path.display()
-        ));
+        )));
     }
     let mut out = Vec::new();
     let message = Armorer::new(Message::new(&mut out)).build().map_err(fail)?;
@@ -335,10 +335,10 @@ pub(super) fn encrypt(
     let mut message = LiteralWriter::new(message).build().map_err(fail)?;
     message.write_all(secret).map_err(fail)?;
     message.finalize().map_err(fail)?;
-    let text = String::from_utf8(out).map_err(|_| "armor is not ASCII".to_string())?;
-    Ok(Some(text.trim().replace("\r\n", "\n")))
+    let text = String::from_utf8(out).map_err(|_| fail("armor is not ASCII"))?;
+    Ok(text.trim().replace("\r\n", "\n"))
 }
 
-fn fail(e: impl std::fmt::Display) -> String {
-    format!("OpenPGP encryption failed: {e}")
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::Final(format!("OpenPGP encryption failed: {e}"))
 }

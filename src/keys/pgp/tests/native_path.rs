@@ -142,6 +142,26 @@ fn keys_missing_from_the_file_fall_through_to_gpg() {
     assert!(e.reason.contains(KEY_FILE_VAR), "{e}");
     assert!(e.reason.contains("not found"), "{e}");
 
+    // An unreadable key file is reported, and gpg still gets its turn.
+    let broken = PgpEnv {
+        key_file: Some("/nonexistent/keys.asc".into()),
+        ..no_gpg("passphrase_key.asc")
+    };
+    let e = k.wrap_with(&broken, &secret()).unwrap_err();
+    assert!(
+        e.reason.contains("cannot read /nonexistent/keys.asc"),
+        "{e}"
+    );
+    assert!(e.reason.contains("gpg not found"), "{e}");
+    let e = key_with_enc("-----BEGIN PGP MESSAGE-----\n\nx\n-----END PGP MESSAGE-----")
+        .unwrap_with(&broken)
+        .unwrap_err();
+    assert!(
+        e.reason.contains("cannot read /nonexistent/keys.asc"),
+        "{e}"
+    );
+    assert!(e.reason.contains("gpg not found"), "{e}");
+
     if gpg_available() {
         let home = GpgHome::sops();
         let env = PgpEnv {
