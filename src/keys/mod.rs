@@ -3,6 +3,7 @@
 //! and keeps entries of backends this build lacks as opaque keys that round-trip unchanged.
 
 pub mod age;
+pub mod pgp;
 
 use crate::core::keys::{KeySource, OpaqueKey};
 use crate::core::metadata::KEY_TYPES;
@@ -65,6 +66,7 @@ pub fn kms_spec(s: &str, context: &[(String, String)], aws_profile: Option<&str>
 pub fn build(spec: &KeySpec) -> Result<Box<dyn MasterKey>, KeyError> {
     match spec {
         KeySpec::Age(r) => Ok(Box::new(age::AgeKey::from_recipient(r)?)),
+        KeySpec::Pgp(fp) => Ok(Box::new(pgp::PgpKey::from_fingerprint(fp)?)),
         other => Err(KeyError::new(
             other.kind(),
             other.id(),
@@ -88,6 +90,7 @@ impl KeySource for Registry {
     fn key_from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String> {
         match kind {
             "age" => Ok(Box::new(age::AgeKey::from_entry(entry)?)),
+            "pgp" => Ok(Box::new(pgp::PgpKey::from_entry(entry)?)),
             other => Ok(Box::new(OpaqueKey {
                 kind: static_kind(other),
                 entry: entry.clone(),

@@ -16,6 +16,8 @@ mod formats;
 mod interop;
 /// Upstream fixtures of every layout, opened with their known data keys.
 mod layouts;
+/// PGP keys through gpg and through a key file, against upstream fixtures and sops.
+mod pgp;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
 /// Tampering is an error with upstream's exit code and no output.
