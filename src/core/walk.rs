@@ -606,3 +606,78 @@ mod tests {
         assert_eq!(docs[0], original);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::core::datakey::DataKey;
+    use proptest::prelude::*;
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<String>().prop_map(Value::Str),
+            any::<i64>().prop_map(Value::Int),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::Float),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+            (0i64..4_000_000_000, 0u32..1_000_000_000).prop_map(|(s, n)| Value::Time(Timestamp {
+                unix: s,
+                nanos: n,
+                offset: None
+            })),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z]{1,8}", "[a-z]{1,4}_unencrypted", any::<String>()]
+    }
+
+    fn tree() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec((key(), inner.clone()), 0..6).prop_map(|kv| {
+                    let mut m = Map::new();
+                    for (k, v) in kv {
+                        m.push(k, v);
+                    }
+                    Value::Map(m)
+                }),
+                prop::collection::vec(
+                    prop_oneof![
+                        inner,
+                        "[ -~]{0,12}".prop_map(|t| Value::Comment(Comment::new(t)))
+                    ],
+                    0..6
+                )
+                .prop_map(Value::Seq),
+            ]
+        })
+    }
+
+    fn doc() -> impl Strategy<Value = Document> {
+        prop::collection::vec(
+            prop_oneof![
+                (key(), tree()).prop_map(|(k, v)| Item::Entry(k, v)),
+                "[ -~]{1,12}".prop_map(|t| Item::Comment(Comment::new(t))),
+            ],
+            0..8,
+        )
+        .prop_map(|items| Map { items })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn decrypt_inverts_encrypt_and_macs_agree(docs in prop::collection::vec(doc(), 1..3), mac_only in any::<bool>()) {
+            let key = DataKey::generate();
+            let mut work = docs.clone();
+            let sel = Selection::default();
+            let enc = encrypt_docs(&mut work, &sel, mac_only, &mut Cipher::new(&key)).unwrap();
+            let dec = decrypt_docs(&mut work, &sel, mac_only, &mut Cipher::new(&key)).unwrap();
+            prop_assert_eq!(enc.mac, dec.mac);
+            prop_assert_eq!(work, docs);
+        }
+    }
+}
