@@ -288,7 +288,7 @@ pub struct EncryptArgs {
 #[derive(Args, Debug)]
 pub struct SetArgs {
     /// FILE INDEX VALUE (FILE INDEX with --value-stdin)
-    #[arg(allow_hyphen_values = true, value_name = "FILE INDEX VALUE")]
+    #[arg(allow_negative_numbers = true, value_name = "FILE INDEX VALUE")]
     pub args: Vec<String>,
     /// VALUE is a file whose content is the JSON value
     #[arg(long)]
@@ -353,7 +353,7 @@ pub struct GroupsDeleteArgs {
 #[derive(Args, Debug)]
 pub struct ExecEnvArgs {
     /// FILE COMMAND (COMMAND is split into words like a shell would, but never run by one)
-    #[arg(allow_hyphen_values = true, value_name = "FILE COMMAND")]
+    #[arg(value_name = "FILE COMMAND")]
     pub args: Vec<String>,
     /// Start COMMAND and return at once (deprecated in sops)
     #[arg(long)]
@@ -372,7 +372,7 @@ pub struct ExecEnvArgs {
 #[derive(Args, Debug)]
 pub struct ExecFileArgs {
     /// FILE COMMAND; every {} in COMMAND becomes the path of the decrypted file
-    #[arg(allow_hyphen_values = true, value_name = "FILE COMMAND")]
+    #[arg(value_name = "FILE COMMAND")]
     pub args: Vec<String>,
     /// Start COMMAND and return once it has read the file (FIFO only)
     #[arg(long)]

@@ -4,14 +4,20 @@
 
 mod common;
 
+/// `edit` with a scripted editor: diffs, exit codes, no plaintext left behind.
+mod edit;
 /// Bad input: clear one-line errors and untouched files.
 mod errors;
+/// `exec-env` and `exec-file`.
+mod exec;
 /// `--extract` paths.
 mod extract;
 /// The fixtures from upstream and the synthetic set decrypt byte for byte.
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// `set`, `unset`, `rotate`, `groups`, `filestatus`, `encrypt --onto`: minimal diffs.
+mod ops;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
 /// Tampering is an error with upstream's exit code and no output.
