@@ -9,8 +9,7 @@ use std::path::PathBuf;
 #[command(
     name = "shroud",
     about = "Encrypted config files in git, compatible with SOPS",
-    disable_version_flag = true,
-    args_conflicts_with_subcommands = true
+    disable_version_flag = true
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -58,9 +58,19 @@ fn key_flags_override_rules_and_config_flag_is_honoured() {
         .ok()
         .stdout_str();
     assert!(out.contains(R2) && !out.contains(R1));
-    // With --config, rules are relative to the config's directory: dev/ is outside it.
-    let r = run(sb.shroud().arg("--config").arg(&cfg).arg("encrypt").arg(&f));
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    // --config is honoured; a file outside its directory is matched by its absolute path.
+    let out = run(sb.shroud().arg("--config").arg(&cfg).arg("encrypt").arg(&f))
+        .ok()
+        .stdout_str();
+    assert!(out.contains(R1) && !out.contains(R2));
+    let other = sb.write("other/x.yaml", "a: 1\n");
+    let r = run(sb
+        .shroud()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("encrypt")
+        .arg(&other))
+    .fails_with(1);
     assert!(
         r.stderr.contains("no matching creation rules"),
         "{}",

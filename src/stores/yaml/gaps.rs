@@ -1,0 +1,138 @@
+//! Comment recovery from the source text between parser events.
+//!
+//! saphyr-parser reports no comments, but every event carries its span and a span covers all of
+//! a scalar's text (quotes, block content, folded lines). So a `#` that sits *between* spans and
+//! starts a line or follows whitespace is a comment, and nothing else can be. The scan only ever
+//! moves forward, so the whole file is read once.
+
+/// A comment line found in a gap.
+#[derive(Debug, Clone)]
+pub(crate) struct RawComment {
+    /// The text after `#`, without the line break.
+    pub text: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 0-based column of the `#`, in characters.
+    pub col: usize,
+    /// Whether something other than whitespace precedes the `#` on its line.
+    pub trailing: bool,
+}
+
+/// Maps saphyr's character indices to byte offsets in constant amortised time.
+pub(crate) struct Positions<'a> {
+    src: &'a str,
+    ascii: bool,
+    /// Byte offset of every `STEP`-th character.
+    checkpoints: Vec<usize>,
+}
+
+const STEP: usize = 64;
+
+impl<'a> Positions<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        let ascii = src.is_ascii();
+        let checkpoints = if ascii {
+            Vec::new()
+        } else {
+            src.char_indices().step_by(STEP).map(|(b, _)| b).collect()
+        };
+        Positions {
+            src,
+            ascii,
+            checkpoints,
+        }
+    }
+
+    /// Byte offset of the character with index `idx` (the end of input if past it).
+    pub(crate) fn byte(&self, idx: usize) -> usize {
+        if self.ascii {
+            return idx.min(self.src.len());
+        }
+        let Some(&base) = self.checkpoints.get(idx / STEP) else {
+            return self.src.len();
+        };
+        self.src[base..]
+            .char_indices()
+            .nth(idx % STEP)
+            .map_or(self.src.len(), |(b, _)| base + b)
+    }
+}
+
+/// Scans `src[from..to]` for comments. `line` and `col` give the position of `from`.
+pub(crate) fn scan(
+    src: &str,
+    from: usize,
+    to: usize,
+    line: usize,
+    col: usize,
+    out: &mut Vec<RawComment>,
+) {
+    let bytes = src.as_bytes();
+    let (mut line, mut col) = (line, col);
+    let mut i = from;
+    while i < to {
+        match bytes[i] {
+            b'\n' => {
+                line += 1;
+                col = 0;
+                i += 1;
+            }
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                let end = src[i..].find('\n').map_or(src.len(), |n| i + n);
+                let text = src[i + 1..end]
+                    .strip_suffix('\r')
+                    .unwrap_or(&src[i + 1..end]);
+                let line_start = src[..i].rfind('\n').map_or(0, |n| n + 1);
+                let trailing = src[line_start..i]
+                    .bytes()
+                    .rev()
+                    .any(|c| !matches!(c, b' ' | b'\t'));
+                out.push(RawComment {
+                    text: text.to_string(),
+                    line,
+                    col,
+                    trailing,
+                });
+                // Continue at the line break so the line count stays right.
+                col += src[i..end].chars().count();
+                i = end;
+            }
+            c => {
+                // Count characters, not bytes, for the column.
+                if c & 0xC0 != 0x80 {
+                    col += 1;
+                }
+                i += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_map_char_indices() {
+        let s = "é".repeat(200) + "x";
+        let p = Positions::new(&s);
+        assert_eq!(p.byte(0), 0);
+        assert_eq!(p.byte(1), 2);
+        assert_eq!(p.byte(130), 260);
+        assert_eq!(p.byte(200), 400);
+        assert_eq!(p.byte(999), s.len());
+        assert_eq!(Positions::new("abc").byte(2), 2);
+    }
+
+    #[test]
+    fn finds_own_line_and_trailing_comments() {
+        let src = "a: 1 # one\n  # two\nb#c: 2\n";
+        let mut out = Vec::new();
+        scan(src, 4, src.len(), 1, 4, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].text, " one");
+        assert!(out[0].trailing);
+        assert_eq!((out[1].line, out[1].col, out[1].trailing), (2, 2, false));
+        assert_eq!(out[1].text, " two");
+    }
+}
