@@ -279,3 +279,33 @@ fn edit_bumps_an_older_version() {
     assert!(text.contains("\"version\": \"3.13.2\""), "{text}");
     run(sops_k(&sb).unwrap().arg("decrypt").arg(&f)).ok();
 }
+
+#[test]
+fn a_new_file_takes_its_keys_from_the_creation_rule() {
+    let sb = Sandbox::new();
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: {R2}\n    encrypted_regex: ^hello$\n"),
+    );
+    let f = sb.path("fresh.yaml");
+    run(editing(&sb)
+        .env("FAKE_EDITOR_SED", "s/example_value$/from rule/")
+        .arg(&f))
+    .ok();
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains(R2) && !text.contains(R1), "{text}");
+    assert!(
+        text.contains("example_key: from rule"),
+        "rule's encrypted_regex: {text}"
+    );
+    assert!(text.contains("hello: ENC["), "{text}");
+    let out = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(2))
+        .arg("decrypt")
+        .arg(&f))
+    .ok()
+    .stdout_str();
+    assert!(out.starts_with("hello: Welcome to SOPS!"), "{out}");
+    assert_tmp_empty(&sb);
+}

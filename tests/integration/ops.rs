@@ -484,3 +484,80 @@ fn filestatus_prints_what_upstream_prints() {
         }
     }
 }
+
+#[test]
+fn updatekeys_applies_the_rule_and_keeps_values_and_mac() {
+    let sb = Sandbox::new();
+    sb.write(".sops.yaml", format!("creation_rules:\n  - age: {R1}\n"));
+    let f = sb.write("u.enc.yaml", "a: x\nb: 2\n");
+    run(sb.shroud().args(["encrypt", "-i"]).arg(&f)).ok();
+    let before = std::fs::read(&f).unwrap();
+
+    // In sync: nothing to do, nothing written.
+    let r = run(shroud_k(&sb).args(["updatekeys", "-y"]).arg(&f)).ok();
+    assert!(r.stderr.contains("already up to date"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {R1},{R2}\n"),
+    );
+    // Without a terminal and without -y: the diff is shown, nothing is written.
+    let r = run(shroud_k(&sb).arg("updatekeys").arg(&f));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout_str().contains(&format!("+++ {R2}")),
+        "{}",
+        r.stdout_str()
+    );
+    assert!(r.stderr.contains("-y"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+
+    let r = run(shroud_k(&sb).args(["updatekeys", "-y"]).arg(&f)).ok();
+    assert_eq!(
+        r.stdout_str(),
+        format!(
+            "The following changes will be made to the file's groups:\nGroup 1\n    {R1}\n+++ {R2}\n"
+        )
+    );
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains(R2));
+    let old = String::from_utf8(before).unwrap();
+    for line in old.lines().filter(|l| {
+        l.starts_with("a:")
+            || l.starts_with("b:")
+            || l.contains("lastmodified")
+            || l.contains("mac:")
+    }) {
+        assert!(text.contains(line), "changed: {line}");
+    }
+    run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(2))
+        .arg("decrypt")
+        .arg(&f))
+    .ok();
+    if let Some(mut sops) = sb.sops() {
+        run(sops
+            .env("SOPS_AGE_KEY_FILE", identity(2))
+            .arg("decrypt")
+            .arg(&f))
+        .ok();
+    }
+
+    // Removing a recipient the same way.
+    sb.write(".sops.yaml", format!("creation_rules:\n  - age: {R2}\n"));
+    let r = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(2))
+        .args(["updatekeys", "--yes"])
+        .arg(&f))
+    .ok();
+    assert!(r.stdout_str().contains(&format!("--- {R1}")));
+    run(shroud_k(&sb).arg("decrypt").arg(&f)).fails_with(128);
+
+    // No config at all.
+    std::fs::remove_file(sb.path(".sops.yaml")).unwrap();
+    run(shroud_k(&sb).args(["updatekeys", "-y"]).arg(&f)).fails_with(1);
+    run(shroud_k(&sb).arg("updatekeys")).fails_with(100);
+}
