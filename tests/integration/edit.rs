@@ -309,3 +309,49 @@ fn a_new_file_takes_its_keys_from_the_creation_rule() {
     assert!(out.starts_with("hello: Welcome to SOPS!"), "{out}");
     assert_tmp_empty(&sb);
 }
+
+#[test]
+fn on_a_terminal_an_invalid_edit_goes_back_to_the_editor() {
+    // `script` gives shroud a pseudo-terminal; Enter is typed through its stdin.
+    let Some(script) = which("script") else {
+        eprintln!("skipping: script(1) not installed");
+        return;
+    };
+    let sb = Sandbox::new();
+    let f = encrypted(&sb, "tty.enc.json", "{\"a\": \"x\"}\n");
+    let cmd = format!(
+        "{} edit {}",
+        env!("CARGO_BIN_EXE_shroud"),
+        f.to_str().unwrap()
+    );
+    let c = editing(&sb);
+    let mut child = Command::new(script)
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_clear()
+        .envs(
+            c.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .env("FAKE_EDITOR_STATE", sb.path("state"))
+        .env("FAKE_EDITOR_FIRST", "{\"a\": broken")
+        .env("FAKE_EDITOR_CONTENT", "{\"a\": \"fixed\"}\n")
+        .current_dir(sb.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("Press enter to return to the editor, or Ctrl+C to exit."),
+        "{shown}"
+    );
+    assert!(!shown.contains("broken"), "plaintext echoed: {shown}");
+    assert_eq!(decrypt(&sb, &f), "{\n\t\"a\": \"fixed\"\n}\n");
+    assert_tmp_empty(&sb);
+}
