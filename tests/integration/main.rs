@@ -16,7 +16,9 @@ mod extract;
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
-/// `set`, `unset`, `rotate`, `groups`, `filestatus`, `encrypt --onto`: minimal diffs.
+/// `encrypt --onto`: encrypt onto an existing file, unchanged values keep their ciphertext.
+mod onto;
+/// `set`, `unset`, `rotate`, `groups`, `updatekeys`, `filestatus`: minimal diffs.
 mod ops;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;

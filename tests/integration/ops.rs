@@ -1,4 +1,4 @@
-//! `set`, `unset`, `rotate`, `groups`, `filestatus` and `encrypt --onto` through the binary:
+//! `set`, `unset`, `rotate`, `groups`, `updatekeys` and `filestatus` through the binary:
 //! minimal git diffs, upstream can read every result, and the data key really changes on
 //! rotate. Helpers shared with the `edit` and `exec` tests live here too.
 
@@ -115,7 +115,7 @@ impl<'a> Git<'a> {
 }
 
 /// The changed lines must be exactly: the given keys, `lastmodified` and `mac`.
-fn assert_only(lines: &[String], keys: &[&str]) {
+pub fn assert_only(lines: &[String], keys: &[&str]) {
     for l in lines {
         assert!(
             keys.iter().any(|k| l.contains(k)) || l.contains("lastmodified") || l.contains("mac"),
@@ -155,76 +155,6 @@ fn unset_removes_one_line_plus_metadata() {
         assert_only(&git.changed_lines(&f), &["key042"]);
         assert!(!decrypt(&sb, &f).contains("key042"));
     }
-}
-
-#[test]
-fn encrypt_onto_changes_three_lines_and_nothing_when_unchanged() {
-    for fmt in FORMATS {
-        let sb = Sandbox::new();
-        let plain = many_keys(fmt, 100);
-        let f = encrypted(&sb, &format!("o.enc.{fmt}"), &plain);
-        let git = Git::init(&sb);
-        git.commit_all();
-        let before = std::fs::read(&f).unwrap();
-
-        // Unchanged plaintext: zero bytes change (not even lastmodified).
-        let src = sb.write(&format!("plain.{fmt}"), &plain);
-        let r = run(shroud_k(&sb).args(["encrypt", "--onto"]).arg(&f).arg(&src)).ok();
-        assert!(r.stdout.is_empty());
-        assert_eq!(std::fs::read(&f).unwrap(), before, "{fmt}: no-op rewrote");
-
-        // One changed value: its line, lastmodified and mac.
-        sb.write(
-            &format!("plain.{fmt}"),
-            plain.replace("value042", "new value"),
-        );
-        run(shroud_k(&sb).args(["encrypt", "--onto"]).arg(&f).arg(&src)).ok();
-        assert_eq!(git.numstat(&f), (3, 3), "{fmt}");
-        assert_only(&git.changed_lines(&f), &["key042"]);
-        assert_eq!(
-            decrypt(&sb, &f),
-            decrypt_plain(&sb, &plain.replace("value042", "new value"), fmt)
-        );
-    }
-}
-
-/// What `decrypt` prints for this plaintext (the store's own rendering of it).
-fn decrypt_plain(sb: &Sandbox, plain: &str, fmt: &str) -> String {
-    let f = encrypted(sb, &format!("ref.{fmt}"), plain);
-    decrypt(sb, &f)
-}
-
-#[test]
-fn encrypt_onto_creates_a_missing_file_and_can_write_elsewhere() {
-    let sb = Sandbox::new();
-    let src = sb.write("plain.json", "{\"a\": \"1\"}\n");
-    let target = sb.path("new.enc.json");
-    run(sb
-        .shroud()
-        .args(["encrypt", "--age", R1, "--onto"])
-        .arg(&target)
-        .arg(&src))
-    .ok();
-    assert!(decrypt(&sb, &target).contains("\"a\": \"1\""));
-    // --output: the --onto file is only read.
-    let before = std::fs::read(&target).unwrap();
-    sb.write("plain.json", "{\"a\": \"2\"}\n");
-    let other = sb.path("other.enc.json");
-    run(shroud_k(&sb)
-        .args(["encrypt", "--onto"])
-        .arg(&target)
-        .arg("--output")
-        .arg(&other)
-        .arg(&src))
-    .ok();
-    assert_eq!(std::fs::read(&target).unwrap(), before);
-    assert!(decrypt(&sb, &other).contains("\"a\": \"2\""));
-    // -i would overwrite the plaintext: refused.
-    run(shroud_k(&sb)
-        .args(["encrypt", "-i", "--onto"])
-        .arg(&target)
-        .arg(&src))
-    .fails_with(8);
 }
 
 #[test]

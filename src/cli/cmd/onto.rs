@@ -18,7 +18,7 @@ use crate::cli::context::Ctx;
 use crate::cli::error::{code, CliError, CliResult};
 use crate::cli::io::{read_input, write_atomic};
 use crate::core::codec::Cipher;
-use crate::core::Format;
+use crate::core::{ops, Format};
 
 pub fn run(ctx: &Ctx, file: Option<&Path>, onto: &Path) -> CliResult<()> {
     if ctx.g.in_place {
@@ -76,6 +76,7 @@ pub fn run(ctx: &Ctx, file: Option<&Path>, onto: &Path) -> CliResult<()> {
     let enc_bytes = read_input(Some(onto))?;
     let mut f = load_encrypted(enc.input(), Some(onto), &enc_bytes)?;
     let mut opened = open(ctx, Some(onto), &mut f)?;
+    ops::adopt_comment_flags(&mut docs, &f.docs);
     if docs == f.docs {
         info(
             ctx,
