@@ -355,3 +355,31 @@ fn on_a_terminal_an_invalid_edit_goes_back_to_the_editor() {
     assert_eq!(decrypt(&sb, &f), "{\n\t\"a\": \"fixed\"\n}\n");
     assert_tmp_empty(&sb);
 }
+
+#[test]
+fn show_master_keys_can_add_a_recipient_with_the_same_data_key() {
+    let sb = Sandbox::new();
+    let f = encrypted(&sb, "k.enc.yaml", "a: kept\nb: old\n");
+    let before = std::fs::read_to_string(&f).unwrap();
+    run(editing(&sb)
+        .env(
+            "FAKE_EDITOR_SED",
+            format!("s/^    age:$/    age:\\n        - recipient: {R2}/;s/^b: old$/b: new/"),
+        )
+        .args(["edit", "-s"])
+        .arg(&f))
+    .ok();
+    let after = std::fs::read_to_string(&f).unwrap();
+    assert!(after.contains(R1) && after.contains(R2), "{after}");
+    // Same data key: the untouched value keeps its ciphertext.
+    let a_line = |t: &str| t.lines().find(|l| l.starts_with("a:")).unwrap().to_string();
+    assert_eq!(a_line(&after), a_line(&before));
+    let open2 = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(2))
+        .arg("decrypt")
+        .arg(&f))
+    .ok();
+    assert_eq!(open2.stdout_str(), "a: kept\nb: new\n");
+    assert_tmp_empty(&sb);
+}
