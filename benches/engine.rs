@@ -87,6 +87,35 @@ fn in_process(values: usize, runs: usize) -> (Duration, Duration) {
     (enc_time, dec_time)
 }
 
+/// Where the time goes on decrypt: parse, walk, print.
+fn breakdown(values: usize, runs: usize) {
+    let input = generate(values);
+    let store = store_for(shroud::core::Format::Yaml, StoreOptions::default());
+    let key = DataKey::generate();
+    let mut docs = store.load(input.as_bytes()).unwrap().docs;
+    let mut meta = metadata();
+    ops::seal(&mut docs, &mut meta, &mut Cipher::new(&key)).unwrap();
+    let encrypted = store.emit(&docs, Some(&meta.to_map())).unwrap();
+    let load = time(runs, || store.load(&encrypted).unwrap());
+    let loaded = store.load(&encrypted).unwrap();
+    let meta = Metadata::from_value(&loaded.metadata.unwrap(), &shroud::keys::Registry).unwrap();
+    let walk = time(runs, || {
+        let mut d = loaded.docs.clone();
+        ops::open_with_key(&mut d, &meta, key.clone(), false).unwrap();
+        d
+    });
+    let clone = time(runs, || loaded.docs.clone());
+    let mut plain = loaded.docs.clone();
+    ops::open_with_key(&mut plain, &meta, key.clone(), false).unwrap();
+    let emit = time(runs, || store.emit(&plain, None).unwrap());
+    println!(
+        "  decrypt breakdown, {values} values: parse {:.1}ms, decrypt+MAC {:.1}ms, print {:.1}ms",
+        load.as_secs_f64() * 1e3,
+        (walk.saturating_sub(clone)).as_secs_f64() * 1e3,
+        emit.as_secs_f64() * 1e3
+    );
+}
+
 fn binary(values: usize, runs: usize) -> (Duration, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("bench.yaml");
@@ -138,6 +167,7 @@ fn main() {
             be.as_secs_f64() * 1e3,
             bd.as_secs_f64() * 1e3
         );
+        breakdown(values, runs);
         rows.push((values, e, d, be, bd));
     }
     let (small, large) = (&rows[0], &rows[1]);

@@ -16,6 +16,8 @@ mod extract;
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// Upstream fixtures of every layout, opened with their known data keys.
+mod layouts;
 /// `encrypt --onto`: encrypt onto an existing file, unchanged values keep their ciphertext.
 mod onto;
 /// `set`, `unset`, `rotate`, `groups`, `updatekeys`, `filestatus`: minimal diffs.
