@@ -148,46 +148,30 @@ pub fn unset(doc: &mut Document, path: &[Seg]) -> Result<bool> {
             reason: "empty path".into(),
         });
     };
-    let mut cur: &mut Value;
-    let mut map: &mut Map = doc;
-    let mut iter = parents.iter();
-    // Walk to the parent container.
-    let parent: &mut Value = match iter.next() {
-        None => return Ok(remove_from_map(map, last)),
-        Some(Seg::Key(k)) => match map.get_mut(k) {
-            Some(v) => v,
-            None => return Ok(false),
-        },
-        Some(Seg::Index(_)) => return Ok(false),
+    let Some((first, rest)) = parents.split_first() else {
+        return Ok(remove_from_map(doc, last));
     };
-    cur = parent;
-    for seg in iter {
-        cur = match (seg, cur) {
-            (Seg::Key(k), Value::Map(m)) => match m.get_mut(k) {
-                Some(v) => v,
-                None => return Ok(false),
-            },
-            (Seg::Index(i), Value::Seq(s)) => match s.get_mut(*i) {
-                Some(v) => v,
-                None => return Ok(false),
-            },
-            _ => return Ok(false),
+    let Seg::Key(k) = first else { return Ok(false) };
+    let Some(mut cur) = doc.get_mut(k) else {
+        return Ok(false);
+    };
+    for seg in rest {
+        let next = match (seg, cur) {
+            (Seg::Key(k), Value::Map(m)) => m.get_mut(k),
+            (Seg::Index(i), Value::Seq(s)) => s.get_mut(*i),
+            _ => None,
         };
+        let Some(next) = next else { return Ok(false) };
+        cur = next;
     }
-    match cur {
-        Value::Map(m) => {
-            map = m;
-            Ok(remove_from_map(map, last))
+    Ok(match (cur, last) {
+        (Value::Map(m), _) => remove_from_map(m, last),
+        (Value::Seq(s), Seg::Index(i)) if *i < s.len() => {
+            s.remove(*i);
+            true
         }
-        Value::Seq(s) => match last {
-            Seg::Index(i) if *i < s.len() => {
-                s.remove(*i);
-                Ok(true)
-            }
-            _ => Ok(false),
-        },
-        _ => Ok(false),
-    }
+        _ => false,
+    })
 }
 
 fn remove_from_map(map: &mut Map, seg: &Seg) -> bool {

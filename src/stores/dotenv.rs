@@ -99,7 +99,10 @@ impl Store for DotenvStore {
                     }
                     crate::core::Item::Entry(k, v) => {
                         let Some(bytes) = value_to_bytes(v) else {
-                            return Err(StoreError::new("cannot use complex value in dotenv file"));
+                            return Err(StoreError::new(format!(
+                                "cannot use complex value in dotenv file (key {k:?} holds a {})",
+                                v.kind_name()
+                            )));
                         };
                         out.extend_from_slice(k.as_bytes());
                         out.push(b'=');

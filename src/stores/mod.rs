@@ -8,6 +8,7 @@ pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 /// Indentation settings from `stores:` in `.sops.yaml` and `--indent`.
@@ -39,6 +40,6 @@ pub fn store_for(format: Format, opts: StoreOptions) -> Box<dyn Store> {
         Format::Dotenv => Box::new(dotenv::DotenvStore),
         Format::Ini => Box::new(ini::IniStore),
         Format::Binary => Box::new(binary::BinaryStore::new(opts.json_binary_indent)),
-        Format::Toml => unimplemented!("toml store"),
+        Format::Toml => Box::new(toml::TomlStore::new()),
     }
 }

@@ -14,6 +14,8 @@ mod exec;
 mod extract;
 /// The fixtures from upstream and the synthetic set decrypt byte for byte.
 mod fixtures;
+/// dotenv, INI, binary, TOML and conversions.
+mod formats;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
 /// Upstream fixtures of every layout, opened with their known data keys.

@@ -8,6 +8,7 @@ use crate::cli::context::Ctx;
 use crate::cli::error::{CliError, CliResult, Phase};
 use crate::cli::io::read_input;
 use crate::core::{path, Map, Value};
+use crate::stores::store_for;
 
 pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     let out = ctx.output(file)?;
@@ -32,7 +33,10 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
             let value = path::lookup(first, p)
                 .map_err(|e| CliError::from_core(super::label(file), e, Phase::LoadEncrypted))?;
             match value {
-                Value::Map(m) => store.emit(std::slice::from_ref(m), None),
+                // A fresh store: a subtree must not be merged into a remembered layout (TOML).
+                Value::Map(m) => {
+                    store_for(fmt, ctx.store_options(true)?).emit(std::slice::from_ref(m), None)
+                }
                 v => store.emit_value(v),
             }
         }

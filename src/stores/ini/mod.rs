@@ -84,9 +84,10 @@ fn add_section(file: &mut IniFile, name: &str, tree: &Map) -> Result<(), StoreEr
                     return Err(StoreError::new("empty key name"));
                 }
                 let Some(value) = value_to_bytes(v) else {
-                    return Err(StoreError::new(
-                        "cannot use complex value in INI section (only strings and scalars)",
-                    ));
+                    return Err(StoreError::new(format!(
+                        "cannot use complex value in INI section (key {k:?} holds a {}; only strings and scalars fit)",
+                        v.kind_name()
+                    )));
                 };
                 last_key = Some(section.set_key(k.clone(), value));
             }
