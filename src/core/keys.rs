@@ -172,3 +172,55 @@ pub fn recover_data_key(
     DataKey::from_slice(&secret)
         .ok_or_else(|| Error::Metadata("the combined data key is not 32 bytes long".into()))
 }
+
+/// How one key group changes, by key identity (recipient, fingerprint, ARN, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupDiff {
+    /// In both, in the new group's order.
+    pub common: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl GroupDiff {
+    pub fn changes(&self) -> bool {
+        !self.added.is_empty() || !self.removed.is_empty()
+    }
+}
+
+/// Compares key groups position by position, as `sops updatekeys` reports them.
+pub fn diff_key_groups(old: &[Vec<String>], new: &[Vec<String>]) -> Vec<GroupDiff> {
+    let empty = Vec::new();
+    (0..old.len().max(new.len()))
+        .map(|i| {
+            let (o, n) = (old.get(i).unwrap_or(&empty), new.get(i).unwrap_or(&empty));
+            let mut d = GroupDiff::default();
+            for k in n {
+                if o.contains(k) {
+                    d.common.push(k.clone());
+                } else {
+                    d.added.push(k.clone());
+                }
+            }
+            d.removed = o.iter().filter(|k| !n.contains(k)).cloned().collect();
+            d
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+
+    #[test]
+    fn diffs_groups_by_position() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let d = diff_key_groups(&[s(&["a", "b"])], &[s(&["b", "c"]), s(&["d"])]);
+        assert_eq!(d[0].common, s(&["b"]));
+        assert_eq!(d[0].added, s(&["c"]));
+        assert_eq!(d[0].removed, s(&["a"]));
+        assert_eq!(d[1].added, s(&["d"]));
+        assert!(d.iter().all(GroupDiff::changes));
+        assert!(!diff_key_groups(&[s(&["a"])], &[s(&["a"])])[0].changes());
+    }
+}

@@ -8,7 +8,7 @@ use super::error::Result;
 use super::keys::recover_data_key;
 use super::metadata::Metadata;
 use super::scalar::Timestamp;
-use super::tree::Document;
+use super::tree::{Document, Item, Map, Value};
 use super::walk::{decrypt_docs, encrypt_docs, seal_mac, verify_mac};
 
 /// A decrypted file: the data key and the cipher that remembers every IV (so a later
@@ -62,4 +62,79 @@ pub fn seal(docs: &mut [Document], meta: &mut Metadata, cipher: &mut Cipher) -> 
     meta.lastmodified = Timestamp::now_utc();
     meta.mac = seal_mac(cipher, &walked.mac, &meta.lastmodified);
     Ok(())
+}
+
+/// Gives comments of `new` the `inline` flag of the equal comment of `old` at the same place.
+///
+/// Decrypting an encrypted YAML comment loses its `inline` flag (an upstream quirk, spec
+/// §8.1), while a plaintext file parsed afresh has it. Without this, `encrypt --onto` would
+/// see a change (and draw a new IV) for every inline comment on every run. Mappings are
+/// matched by key, comments by text within their mapping, sequence elements by position.
+pub fn adopt_comment_flags(new: &mut [Document], old: &[Document]) {
+    for (n, o) in new.iter_mut().zip(old) {
+        adopt_map(n, o);
+    }
+}
+
+fn adopt_map(new: &mut Map, old: &Map) {
+    let mut used = vec![false; old.items.len()];
+    for item in &mut new.items {
+        match item {
+            Item::Entry(k, v) => {
+                if let Some(ov) = old.get(k) {
+                    adopt_value(v, ov);
+                }
+            }
+            Item::Comment(c) => {
+                let hit = old.items.iter().enumerate().position(|(i, oi)| {
+                    !used[i] && matches!(oi, Item::Comment(oc) if oc.text == c.text)
+                });
+                if let Some(i) = hit {
+                    used[i] = true;
+                    if let Item::Comment(oc) = &old.items[i] {
+                        c.inline = oc.inline;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn adopt_value(new: &mut Value, old: &Value) {
+    match (new, old) {
+        (Value::Map(n), Value::Map(o)) => adopt_map(n, o),
+        (Value::Seq(n), Value::Seq(o)) => {
+            for (ne, oe) in n.iter_mut().zip(o) {
+                adopt_value(ne, oe);
+            }
+        }
+        (Value::Comment(n), Value::Comment(o)) if n.text == o.text => n.inline = o.inline,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::tree::Comment;
+
+    #[test]
+    fn comment_flags_follow_the_old_tree() {
+        let mut old = Map::new();
+        old.push_comment(Comment::new(" c"));
+        old.push("k", Value::Seq(vec![Value::Comment(Comment::new(" s"))]));
+        let mut new = Map::new();
+        new.push_comment(Comment::inline(" c"));
+        new.push_comment(Comment::inline(" other"));
+        new.push("k", Value::Seq(vec![Value::Comment(Comment::inline(" s"))]));
+        let mut docs = vec![new];
+        adopt_comment_flags(&mut docs, &[old]);
+        let items = &docs[0].items;
+        assert_eq!(items[0], Item::Comment(Comment::new(" c")));
+        assert_eq!(items[1], Item::Comment(Comment::inline(" other")));
+        assert_eq!(
+            docs[0].get("k"),
+            Some(&Value::Seq(vec![Value::Comment(Comment::new(" s"))]))
+        );
+    }
 }

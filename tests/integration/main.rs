@@ -4,8 +4,12 @@
 
 mod common;
 
+/// `edit` with a scripted editor: diffs, exit codes, no plaintext left behind.
+mod edit;
 /// Bad input: clear one-line errors and untouched files.
 mod errors;
+/// `exec-env` and `exec-file`.
+mod exec;
 /// `--extract` paths.
 mod extract;
 /// The fixtures from upstream and the synthetic set decrypt byte for byte.
@@ -16,6 +20,10 @@ mod formats;
 mod interop;
 /// Upstream fixtures of every layout, opened with their known data keys.
 mod layouts;
+/// `encrypt --onto`: encrypt onto an existing file, unchanged values keep their ciphertext.
+mod onto;
+/// `set`, `unset`, `rotate`, `groups`, `updatekeys`, `filestatus`: minimal diffs.
+mod ops;
 /// PGP keys through gpg and through a key file, against upstream fixtures and sops.
 mod pgp;
 /// `.sops.yaml` creation rules and key selection.

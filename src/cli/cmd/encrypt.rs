@@ -2,15 +2,12 @@
 
 use std::path::Path;
 
-use super::{emit_err, label, Stores};
+use super::{emit_err, label, new_metadata, Stores};
 use crate::cli::context::Ctx;
 use crate::cli::error::{code, CliError, CliResult, Phase};
 use crate::cli::io::read_input;
 use crate::core::codec::Cipher;
-use crate::core::keys::wrap_data_key;
-use crate::core::metadata::{KeyGroup, SOPS_VERSION};
-use crate::core::{ops, DataKey, Error, Format, Metadata, Timestamp};
-use crate::keys;
+use crate::core::{ops, Document, Error, Format, Store};
 
 pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     if file.is_none() && ctx.g.filename_override.is_none() {
@@ -24,59 +21,10 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
     let stores = Stores::new(ctx, file)?;
     let in_format = stores.input_format;
     let bytes = read_input(file)?;
-    let loaded = stores
-        .input()
-        .load(&bytes)
-        .map_err(|e| CliError::from_core(lab, e.into(), Phase::LoadPlain))?;
-    if loaded.metadata.is_some() {
-        return Err(CliError::from_core(
-            lab,
-            Error::AlreadyEncrypted,
-            Phase::LoadPlain,
-        ));
-    }
-    let mut docs = loaded.docs;
-    if docs.is_empty() {
-        return Err(CliError::new(
-            code::NEED_AT_LEAST_ONE_DOCUMENT,
-            format!("{}: file cannot be completely empty", lab.display()),
-        ));
-    }
-    let plan = ctx.encryption_plan(&ctx.rule_target(file))?;
-    let mut groups: Vec<KeyGroup> = Vec::new();
-    for specs in &plan.groups {
-        let mut g = KeyGroup::new();
-        for s in specs {
-            g.push(
-                keys::build(s)
-                    .map_err(|e| CliError::new(code::GENERIC, format!("{}: {e}", lab.display())))?,
-            );
-        }
-        groups.push(g);
-    }
-    let key = DataKey::generate();
-    wrap_data_key(&mut groups, &key, plan.threshold)
-        .map_err(|e| CliError::new(code::GENERIC, format!("{}: {e}", lab.display())))?;
+    let mut docs = load_plain(stores.input(), lab, &bytes)?;
     let out_format = stores.output_format;
     let binary = in_format == Format::Binary || out_format == Format::Binary;
-    let mut meta = Metadata {
-        shamir_threshold: if groups.len() > 1 {
-            if plan.threshold == 0 {
-                groups.len()
-            } else {
-                plan.threshold
-            }
-        } else {
-            0
-        },
-        key_groups: groups,
-        lastmodified: Timestamp::now_utc(),
-        mac: String::new(),
-        // The binary store stores no selection rule: its one value is always encrypted.
-        selection: (!binary).then_some(plan.selection),
-        mac_only_encrypted: plan.mac_only && !binary,
-        version: SOPS_VERSION.to_string(),
-    };
+    let (mut meta, key) = new_metadata(ctx, lab, &ctx.rule_target(file), binary, code::GENERIC)?;
     let mut cipher = Cipher::new(&key);
     ops::seal(&mut docs, &mut meta, &mut cipher)
         .map_err(|e| CliError::from_core(lab, e, Phase::LoadPlain))?;
@@ -85,4 +33,26 @@ pub fn run(ctx: &Ctx, file: Option<&Path>) -> CliResult<()> {
         .emit(&docs, Some(&meta.to_map()))
         .map_err(|e| emit_err(file, e, out_format))?;
     out.write(&printed)
+}
+
+/// Parses a plaintext file for encryption: it must not carry sops metadata already, nor be
+/// empty.
+pub fn load_plain(store: &dyn Store, lab: &Path, bytes: &[u8]) -> CliResult<Vec<Document>> {
+    let loaded = store
+        .load(bytes)
+        .map_err(|e| CliError::from_core(lab, e.into(), Phase::LoadPlain))?;
+    if loaded.metadata.is_some() {
+        return Err(CliError::from_core(
+            lab,
+            Error::AlreadyEncrypted,
+            Phase::LoadPlain,
+        ));
+    }
+    if loaded.docs.is_empty() {
+        return Err(CliError::new(
+            code::NEED_AT_LEAST_ONE_DOCUMENT,
+            format!("{}: file cannot be completely empty", lab.display()),
+        ));
+    }
+    Ok(loaded.docs)
 }
