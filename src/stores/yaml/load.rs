@@ -7,9 +7,8 @@
 //!   before that key; on a block scalar's header line it is inline for that scalar;
 //! * own-line comments before a key or item go before it, in its container; before the first
 //!   content of a collection that is a mapping value they open that collection;
-//! * own-line comments after the last item of blocks that end together go to the innermost of
-//!   those blocks whose indentation is at most the comment's column (order is never changed);
-//!   the rest go before the next item of the enclosing block.
+//! * own-line comments after the last item of blocks that end are placed as go-yaml's scanner
+//!   would place them (see `trailing`).
 //!
 //! The builder is an explicit stack, so deep input cannot overflow the call stack.
 
@@ -17,8 +16,9 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use super::gaps::{self, Positions, RawComment};
+use super::gaps::{Cursor, RawComment};
 use super::scalar::{decode_scalar, go_quote};
+use super::trailing::{self, Dest, Level};
 use crate::core::{Comment, Document, Item, Loaded, Map, StoreError, Value};
 
 /// Deeper nesting than this is refused (real configs never come close; it also bounds recursion
@@ -34,6 +34,9 @@ enum LineTarget {
     InlineBefore(usize),
     /// A normal comment appended to the current container (or pending when there is none).
     IntoCurrent,
+    /// A normal comment at the start of the flow collection that is the value at this index
+    /// (yaml.v3 makes it that collection's line comment).
+    IntoValueStart(usize),
 }
 
 enum Body {
@@ -48,10 +51,14 @@ enum Body {
 
 struct Frame {
     body: Body,
-    /// Column that own-line comments must reach to stay in this block after its last item.
+    /// Column of the block's keys or dashes (go-yaml's indentation level).
     indent: usize,
+    /// A block sequence at its mapping's own column: no indentation level of its own.
+    indentless: bool,
     flow: bool,
     anchor: usize,
+    /// Comments planned for the end of this block.
+    foot: Vec<String>,
 }
 
 enum Role {
@@ -63,22 +70,25 @@ enum Role {
 
 struct Builder<'a> {
     src: &'a str,
-    pos: Positions<'a>,
-    /// Byte offset up to which the source has been accounted for, and its line/column.
-    cursor: usize,
-    cursor_line: usize,
-    cursor_col: usize,
+    cur: Cursor<'a>,
+    /// Line of the current event's flow bracket, if it has one.
+    bracket: Option<usize>,
     frames: Vec<Frame>,
     pending: Vec<RawComment>,
+    /// Line of the token the pending comments follow.
+    pending_after: usize,
+    /// Comments planned for before the next item of the enclosing block.
+    carry: Vec<RawComment>,
     /// Comments on a block scalar's header line, inline for that scalar.
     header: Vec<Comment>,
     line_target: Option<(usize, LineTarget)>,
+    /// Line on which the last token before the current gap ended.
+    token_line: usize,
     anchors: HashMap<usize, (Value, usize)>,
     alias_nodes: usize,
     docs: Vec<Document>,
     root: Option<Map>,
     metadata: Option<Value>,
-    found: Vec<RawComment>,
 }
 
 fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
@@ -89,20 +99,20 @@ fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
 pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
     let mut b = Builder {
         src,
-        pos: Positions::new(src),
-        cursor: 0,
-        cursor_line: 1,
-        cursor_col: 0,
+        cur: Cursor::new(src),
+        bracket: None,
         frames: Vec::new(),
         pending: Vec::new(),
+        pending_after: 0,
+        carry: Vec::new(),
         header: Vec::new(),
         line_target: None,
+        token_line: 1,
         anchors: HashMap::new(),
         alias_nodes: 0,
         docs: Vec::new(),
         root: None,
         metadata: None,
-        found: Vec::new(),
     };
     let mut parser = Parser::new_from_str(src);
     while let Some(next) = parser.next_event() {
@@ -110,21 +120,20 @@ pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
             let m = e.marker();
             StoreError::at_col(m.line(), m.col() + 1, e.info().to_string())
         })?;
-        b.gap(&ev, &span);
+        let after = b.gap(&ev, &span);
         b.event(ev, &span)?;
+        for c in after {
+            b.place(c, false);
+        }
     }
     if b.docs.is_empty() && !src.trim().is_empty() {
         // go-yaml finds no document in a file of only comments and reports EOF.
         return Err(StoreError::new("no YAML document found (EOF)"));
     }
-    if !b.pending.is_empty() {
-        if let Some(last) = b.docs.last_mut() {
-            last.items.extend(
-                b.pending
-                    .drain(..)
-                    .map(|c| Item::Comment(Comment::new(c.text))),
-            );
-        }
+    if let Some(last) = b.docs.last_mut() {
+        let rest = b.carry.drain(..).chain(b.pending.drain(..));
+        last.items
+            .extend(rest.map(|c| Item::Comment(Comment::new(c.text))));
     }
     Ok(Loaded {
         docs: b.docs,
@@ -133,35 +142,62 @@ pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
 }
 
 impl Builder<'_> {
-    /// Collects the comments between the previous event and this one.
-    fn gap(&mut self, ev: &Event, span: &Span) {
-        let start = self.pos.byte(span.start.index());
-        let end = self.pos.byte(span.end.index());
-        if start > self.cursor {
-            self.found.clear();
-            gaps::scan(
-                self.src,
-                self.cursor,
-                start,
-                self.cursor_line,
-                self.cursor_col,
-                &mut self.found,
-            );
-            let block_scalar = matches!(
-                ev,
-                Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
-            );
-            let found = std::mem::take(&mut self.found);
-            for c in &found {
-                self.place(c.clone(), block_scalar && c.line < span.start.line());
+    /// Collects the comments before this event and those inside its span (saphyr's spans for
+    /// collection starts and flow ends can cover comments); returns the ones that come after the
+    /// event's own token.
+    fn gap(&mut self, ev: &Event, span: &Span) -> Vec<RawComment> {
+        let start = self.cur.byte_of(&span.start);
+        let end = self.cur.byte_of(&span.end);
+        self.token_line = self.cur.line;
+        self.bracket = None;
+        let (mut pre, mut header, mut post) = (Vec::new(), Vec::new(), Vec::new());
+        let top_flow = self.frames.last().is_some_and(|f| f.flow);
+        match ev {
+            Event::MappingEnd | Event::SequenceEnd if top_flow => match self.cur.find_closer() {
+                Some(p) => {
+                    self.cur.scan_to(p, &mut pre);
+                    self.bracket = Some(self.cur.line);
+                    self.cur.skip_to(p + 1);
+                    self.cur.scan_to(end, &mut post);
+                }
+                None => self.cur.scan_to(end.max(start), &mut pre),
+            },
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                self.cur.scan_to(start, &mut pre);
+                if let Some(p) = self.cur.find_opener(start, end) {
+                    self.cur.scan_to(p, &mut post);
+                    self.bracket = Some(self.cur.line);
+                    self.cur.skip_to(p + 1);
+                }
+                self.cur.scan_to(end, &mut post);
             }
-            self.found = found;
+            Event::Scalar(_, style, anchor, tag) => {
+                self.cur.scan_to(start, &mut pre);
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && (*anchor > 0 || tag.is_some())
+                {
+                    // The span starts at the tag or anchor, on the header line.
+                    let eol = self.cur.line_end(start).min(end);
+                    self.cur.scan_to(eol, &mut header);
+                }
+                self.cur.skip_to(end);
+            }
+            _ => {
+                self.cur.scan_to(start, &mut pre);
+                self.cur.scan_to(end, &mut post);
+            }
         }
-        if end >= self.cursor {
-            self.cursor = end;
-            self.cursor_line = span.end.line();
-            self.cursor_col = span.end.col();
+        let block_scalar = matches!(
+            ev,
+            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
+        );
+        for c in pre {
+            let on_header = block_scalar && c.line < span.start.line();
+            self.place(c, on_header);
         }
+        self.header
+            .extend(header.into_iter().map(|c| Comment::inline(c.text)));
+        post
     }
 
     fn place(&mut self, c: RawComment, on_header: bool) {
@@ -181,22 +217,86 @@ impl Builder<'_> {
                             insert(&mut f.body, usize::MAX, Comment::new(c.text));
                             return;
                         }
+                        (LineTarget::IntoValueStart(i), Some(f)) => {
+                            if let Body::Map { map, .. } = &mut f.body {
+                                match map.items.get_mut(i) {
+                                    Some(Item::Entry(_, Value::Map(m))) => {
+                                        m.items.insert(0, Item::Comment(Comment::new(c.text)));
+                                        return;
+                                    }
+                                    Some(Item::Entry(_, Value::Seq(v))) => {
+                                        v.insert(0, Value::Comment(Comment::new(c.text)));
+                                        return;
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
                         _ => {}
                     }
                 }
             }
         }
+        if self.pending.is_empty() {
+            self.pending_after = self.token_line;
+        }
         self.pending.push(c);
     }
 
-    /// Moves all pending comments into the innermost open container.
+    /// Moves all waiting comments into the innermost open container.
     fn flush(&mut self) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.carry.is_empty() {
             return;
         }
         if let Some(f) = self.frames.last_mut() {
-            for c in self.pending.drain(..) {
+            for c in self.carry.drain(..).chain(self.pending.drain(..)) {
                 insert(&mut f.body, usize::MAX, Comment::new(c.text));
+            }
+        }
+    }
+
+    /// Distributes the pending comments before a block end (see `trailing`).
+    fn plan_trailing(&mut self, span: &Span) {
+        let Some(top) = self.frames.len().checked_sub(1) else {
+            return;
+        };
+        if self.frames[top].flow {
+            // Before `]` or `}`: inside the brackets.
+            let texts = self.pending.drain(..).map(|c| c.text);
+            self.frames[top].foot.extend(texts);
+            return;
+        }
+        let at = self.cur.byte_of(&span.start);
+        let next = if self.src[at..].trim().is_empty() {
+            None
+        } else {
+            Some((span.start.line(), span.start.col()))
+        };
+        let levels: Vec<Level> = self
+            .frames
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(|(_, f)| !f.flow && next.is_none_or(|(_, col)| f.indent > col))
+            .filter(|(_, f)| !f.indentless)
+            .map(|(depth, f)| Level {
+                depth,
+                indent: f.indent,
+            })
+            .collect();
+        let pending = std::mem::take(&mut self.pending);
+        let top_indent = self.frames[top].indent;
+        let dests = trailing::plan(
+            &pending,
+            self.pending_after,
+            (top, top_indent),
+            &levels,
+            next,
+        );
+        for (c, d) in pending.into_iter().zip(dests) {
+            match d {
+                Dest::Frame(depth) => self.frames[depth].foot.push(c.text),
+                Dest::Next => self.carry.push(c),
             }
         }
     }
@@ -270,10 +370,9 @@ impl Builder<'_> {
             Role::Item => self.flush(),
             _ => {}
         }
-        let end = self.pos.byte(span.end.index());
+        let end = self.cur.byte_of(&span.end);
         let bytes = self.src.as_bytes();
-        let opener = if is_map { b'{' } else { b'[' };
-        let flow = span.end.index() > span.start.index() && end > 0 && bytes[end - 1] == opener;
+        let flow = self.bracket.is_some();
         let indent = if is_map || flow {
             span.end.col()
         } else {
@@ -289,14 +388,13 @@ impl Builder<'_> {
             } else {
                 span.end.col()
             };
-            match self.frames.last() {
-                // Comments at the column of an indentless sequence belong to its mapping.
-                Some(p) if !p.flow && matches!(p.body, Body::Map { .. }) && dash <= p.indent => {
-                    dash + 1
-                }
-                _ => dash,
-            }
+            dash
         };
+        let indentless = !is_map
+            && !flow
+            && matches!(self.frames.last(), Some(p) if !p.flow
+                && matches!(p.body, Body::Map { .. })
+                && indent <= p.indent);
         let body = if is_map {
             Body::Map {
                 map: Map::new(),
@@ -309,31 +407,34 @@ impl Builder<'_> {
         self.frames.push(Frame {
             body,
             indent,
+            indentless,
             flow,
             anchor,
+            foot: Vec::new(),
         });
         if matches!(role, Role::Root | Role::Value) {
             self.flush();
         }
-        self.line_target = flow.then_some((span.end.line(), LineTarget::IntoCurrent));
+        self.line_target = self.bracket.map(|line| (line, LineTarget::IntoCurrent));
         Ok(())
     }
 
     fn end(&mut self, span: &Span) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            self.plan_trailing(span);
+        }
         let outermost = self.frames.len() == 1;
         let Some(mut frame) = self.frames.pop() else {
             return Ok(());
         };
-        let take = if frame.flow || outermost {
-            self.pending.len()
-        } else {
-            self.pending
-                .iter()
-                .take_while(|c| c.col >= frame.indent)
-                .count()
-        };
-        for c in self.pending.drain(..take) {
-            insert(&mut frame.body, usize::MAX, Comment::new(c.text));
+        for text in std::mem::take(&mut frame.foot) {
+            insert(&mut frame.body, usize::MAX, Comment::new(text));
+        }
+        if outermost {
+            // Whatever is left after the document's last block ends with the document.
+            for c in self.carry.drain(..).chain(self.pending.drain(..)) {
+                insert(&mut frame.body, usize::MAX, Comment::new(c.text));
+            }
         }
         let value = match frame.body {
             Body::Map { map, .. } => Value::Map(map),
@@ -344,8 +445,18 @@ impl Builder<'_> {
                 .insert(frame.anchor, (value.clone(), weight(&value)));
         }
         let at = self.attach(value, span)?;
-        self.line_target = match at {
-            Some(i) if frame.flow => Some((span.end.line(), LineTarget::InlineBefore(i))),
+        let in_map = matches!(
+            self.frames.last(),
+            Some(Frame {
+                body: Body::Map { .. },
+                ..
+            })
+        );
+        self.line_target = match (at, self.bracket) {
+            (Some(i), Some(line)) if frame.flow && in_map => {
+                Some((line, LineTarget::IntoValueStart(i)))
+            }
+            (Some(i), Some(line)) if frame.flow => Some((line, LineTarget::InlineBefore(i))),
             _ => None,
         };
         Ok(())
