@@ -195,6 +195,58 @@ impl<'a> Cursor<'a> {
         None
     }
 
+    /// The end of a quoted scalar whose span starts at `start` (saphyr's span may run on over a
+    /// following comment): just after the closing quote, or `end` if none is found.
+    pub(crate) fn quoted_end(&self, start: usize, end: usize) -> usize {
+        let b = self.src.as_bytes();
+        let mut i = start;
+        // Skip a tag or an anchor in front of the quote.
+        while i < end && b[i] != b'\'' && b[i] != b'"' {
+            i += 1;
+        }
+        let Some(&quote) = b.get(i) else {
+            return end;
+        };
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if quote == b'"' => i += 2,
+                b'\'' if quote == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 2,
+                c if c == quote => return i + 1,
+                _ => i += 1,
+            }
+        }
+        end
+    }
+
+    /// The `|` or `>` of a block scalar's header, searched from the cursor over blanks,
+    /// comments, indicators (`-`, `?`, `:`), tags and anchors. saphyr's span for a block scalar
+    /// may start at the header, at the content or even at the next token, so this is the one
+    /// reliable landmark.
+    pub(crate) fn find_block_header(&self) -> Option<usize> {
+        let b = self.src.as_bytes();
+        let mut i = self.byte;
+        while i < b.len() {
+            match b[i] {
+                b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                b'#' => i = self.src[i..].find('\n').map_or(b.len(), |n| i + n),
+                b'-' | b'?' | b':'
+                    if matches!(b.get(i + 1), Some(b' ' | b'\t' | b'\r' | b'\n')) =>
+                {
+                    i += 1
+                }
+                b'&' | b'!' => {
+                    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                        i += 1;
+                    }
+                }
+                b'|' | b'>' => return Some(i),
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// End of the line containing `from` (before the line break).
     pub(crate) fn line_end(&self, from: usize) -> usize {
         self.src[from..]

@@ -12,6 +12,7 @@
 //!
 //! The builder is an explicit stack, so deep input cannot overflow the call stack.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -43,8 +44,8 @@ enum Body {
     Map {
         map: Map,
         key: Option<String>,
-        /// Key → line, for the duplicate check (first document only).
-        seen: Option<HashMap<String, usize>>,
+        /// The duplicate-key check (first document only).
+        seen: Option<KeyIndex>,
     },
     Seq(Vec<Value>),
 }
@@ -59,6 +60,9 @@ struct Frame {
     anchor: usize,
     /// Comments planned for the end of this block.
     foot: Vec<String>,
+    /// For a flow collection: the least column its lines may start at (one past the enclosing
+    /// block's indentation).
+    min_col: usize,
 }
 
 enum Role {
@@ -73,6 +77,8 @@ struct Builder<'a> {
     cur: Cursor<'a>,
     /// Line of the current event's flow bracket, if it has one.
     bracket: Option<usize>,
+    /// Flow closers (line start, missing spaces) less indented than saphyr allows.
+    dedented_closers: Vec<(usize, usize)>,
     frames: Vec<Frame>,
     pending: Vec<RawComment>,
     /// Line of the token the pending comments follow.
@@ -96,11 +102,53 @@ fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
 }
 
 /// Parses a whole YAML stream.
+/// How many dedented flow closers are re-indented before giving up (each costs a re-parse).
+const MAX_REINDENTS: usize = 64;
+
+enum Failure {
+    Error(StoreError),
+    /// Insert spaces (offset, count) and parse again.
+    Reindent(Vec<(usize, usize)>),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+/// Parses a whole YAML stream.
+///
+/// go-yaml prints a mapping that holds only comments as `{`, the comments, and `}` at column 0
+/// even when the mapping is nested; saphyr (rightly) rejects a closer indented less than its
+/// block. Such a closer is moved right and the text parsed again, so SOPS's own output loads.
 pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
+    let mut text = std::borrow::Cow::Borrowed(src);
+    for _ in 0..=MAX_REINDENTS {
+        match load_once(&text) {
+            Ok(loaded) => return Ok(loaded),
+            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Reindent(mut fixes)) => {
+                let mut s = text.into_owned();
+                fixes.sort_unstable();
+                for (at, spaces) in fixes.into_iter().rev() {
+                    s.insert_str(at, &" ".repeat(spaces));
+                }
+                text = std::borrow::Cow::Owned(s);
+            }
+        }
+    }
+    Err(StoreError::new(
+        "too many flow collections closed at a lower indentation",
+    ))
+}
+
+fn load_once(src: &str) -> Result<Loaded, Failure> {
     let mut b = Builder {
         src,
         cur: Cursor::new(src),
         bracket: None,
+        dedented_closers: Vec::new(),
         frames: Vec::new(),
         pending: Vec::new(),
         pending_after: 0,
@@ -116,19 +164,19 @@ pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
     };
     let mut parser = Parser::new_from_str(src);
     while let Some(next) = parser.next_event() {
-        let (ev, span) = next.map_err(|e| {
-            let m = e.marker();
-            StoreError::at_col(m.line(), m.col() + 1, e.info().to_string())
-        })?;
+        let (ev, span) = match next {
+            Ok(x) => x,
+            Err(e) => return Err(b.scan_error(&e)),
+        };
         let after = b.gap(&ev, &span);
         b.event(ev, &span)?;
         for c in after {
-            b.place(c, false);
+            b.place(c);
         }
     }
     if b.docs.is_empty() && !src.trim().is_empty() {
         // go-yaml finds no document in a file of only comments and reports EOF.
-        return Err(StoreError::new("no YAML document found (EOF)"));
+        return Err(StoreError::new("no YAML document found (EOF)").into());
     }
     if let Some(last) = b.docs.last_mut() {
         let rest = b.carry.drain(..).chain(b.pending.drain(..));
@@ -142,6 +190,33 @@ pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
 }
 
 impl Builder<'_> {
+    fn scan_error(&self, e: &saphyr_parser::ScanError) -> Failure {
+        let m = e.marker();
+        let at = self.cur.byte_of(m);
+        let line_start = self.src[..at].rfind('\n').map_or(0, |n| n + 1);
+        let rest = self.src[line_start..].trim_start_matches([' ', '\t']);
+        let closer = rest.starts_with('}') || rest.starts_with(']');
+        if e.info() == "invalid indentation" && closer {
+            // The collection may not have started yet: then the innermost frame is its block.
+            if let Some(f) = self.frames.last() {
+                let min_col = if f.flow { f.min_col } else { f.indent + 1 };
+                let have = self.src.len() - line_start - rest.len();
+                if min_col > have {
+                    return Failure::Reindent(vec![(line_start, min_col - have)]);
+                }
+            }
+        }
+        if !self.dedented_closers.is_empty() {
+            // An earlier closer was accepted but broke the indentation that follows.
+            return Failure::Reindent(self.dedented_closers.clone());
+        }
+        Failure::Error(StoreError::at_col(
+            m.line(),
+            m.col() + 1,
+            e.info().to_string(),
+        ))
+    }
+
     /// Collects the comments before this event and those inside its span (saphyr's spans for
     /// collection starts and flow ends can cover comments); returns the ones that come after the
     /// event's own token.
@@ -157,6 +232,12 @@ impl Builder<'_> {
                 Some(p) => {
                     self.cur.scan_to(p, &mut pre);
                     self.bracket = Some(self.cur.line);
+                    let min_col = self.frames.last().map_or(0, |f| f.min_col);
+                    if self.cur.col < min_col {
+                        let line_start = self.src[..p].rfind('\n').map_or(0, |n| n + 1);
+                        self.dedented_closers
+                            .push((line_start, min_col - self.cur.col));
+                    }
                     self.cur.skip_to(p + 1);
                     self.cur.scan_to(end, &mut post);
                 }
@@ -171,14 +252,24 @@ impl Builder<'_> {
                 }
                 self.cur.scan_to(end, &mut post);
             }
-            Event::Scalar(_, style, anchor, tag) => {
+            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+                match self.cur.find_block_header() {
+                    Some(h) => {
+                        // Comments on the header line are the scalar's line comment.
+                        self.cur.scan_to(h, &mut pre);
+                        let eol = self.cur.line_end(h);
+                        self.cur.scan_to(eol, &mut header);
+                    }
+                    None => self.cur.scan_to(start, &mut pre),
+                }
+                self.cur.skip_to(end);
+            }
+            Event::Scalar(_, style, ..) => {
                 self.cur.scan_to(start, &mut pre);
-                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && (*anchor > 0 || tag.is_some())
-                {
-                    // The span starts at the tag or anchor, on the header line.
-                    let eol = self.cur.line_end(start).min(end);
-                    self.cur.scan_to(eol, &mut header);
+                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                    let closed = self.cur.quoted_end(start, end);
+                    self.cur.skip_to(closed);
+                    self.cur.scan_to(end, &mut post);
                 }
                 self.cur.skip_to(end);
             }
@@ -187,25 +278,16 @@ impl Builder<'_> {
                 self.cur.scan_to(end, &mut post);
             }
         }
-        let block_scalar = matches!(
-            ev,
-            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
-        );
         for c in pre {
-            let on_header = block_scalar && c.line < span.start.line();
-            self.place(c, on_header);
+            self.place(c);
         }
         self.header
             .extend(header.into_iter().map(|c| Comment::inline(c.text)));
         post
     }
 
-    fn place(&mut self, c: RawComment, on_header: bool) {
+    fn place(&mut self, c: RawComment) {
         if c.trailing {
-            if on_header {
-                self.header.push(Comment::inline(c.text));
-                return;
-            }
             if let Some((line, target)) = self.line_target {
                 if line == c.line {
                     match (target, self.frames.last_mut()) {
@@ -331,8 +413,8 @@ impl Builder<'_> {
             Event::MappingEnd | Event::SequenceEnd => self.end(span)?,
             Event::Scalar(text, style, anchor, tag) => {
                 let value =
-                    decode_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(span, m))?;
-                self.node(value, Some(&text), anchor, span)?;
+                    decode_scalar(text, style, tag.as_deref()).map_err(|m| err_at(span, m))?;
+                self.node(value, anchor, span)?;
             }
             Event::Alias(id) => {
                 let Some((value, weight)) = self.anchors.get(&id) else {
@@ -343,7 +425,7 @@ impl Builder<'_> {
                     return Err(err_at(span, "document contains excessive aliasing"));
                 }
                 let value = value.clone();
-                self.node(value, None, 0, span)?;
+                self.node(value, 0, span)?;
             }
         }
         Ok(())
@@ -390,6 +472,11 @@ impl Builder<'_> {
             };
             dash
         };
+        let min_col = match self.frames.last() {
+            Some(p) if p.flow => p.min_col,
+            Some(p) => p.indent + 1,
+            None => 0,
+        };
         let indentless = !is_map
             && !flow
             && matches!(self.frames.last(), Some(p) if !p.flow
@@ -399,7 +486,7 @@ impl Builder<'_> {
             Body::Map {
                 map: Map::new(),
                 key: None,
-                seen: self.docs.is_empty().then(HashMap::new),
+                seen: self.docs.is_empty().then(KeyIndex::default),
             }
         } else {
             Body::Seq(Vec::new())
@@ -411,6 +498,7 @@ impl Builder<'_> {
             flow,
             anchor,
             foot: Vec::new(),
+            min_col,
         });
         if matches!(role, Role::Root | Role::Value) {
             self.flush();
@@ -462,14 +550,8 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// A scalar or an expanded alias; `raw` is the scalar's text (for the duplicate-key check).
-    fn node(
-        &mut self,
-        value: Value,
-        raw: Option<&str>,
-        anchor: usize,
-        span: &Span,
-    ) -> Result<(), StoreError> {
+    /// A scalar or an expanded alias.
+    fn node(&mut self, value: Value, anchor: usize, span: &Span) -> Result<(), StoreError> {
         if anchor > 0 {
             self.anchors.insert(anchor, (value.clone(), weight(&value)));
         }
@@ -487,7 +569,7 @@ impl Builder<'_> {
                     let msg = format!("mapping keys must be strings, found {}", value.kind_name());
                     return Err(err_at(span, msg));
                 };
-                self.set_key(key, raw, span)?;
+                self.set_key(key, span)?;
                 self.line_target = Some((span.end.line(), LineTarget::IntoCurrent));
             }
             Role::Root => match value {
@@ -528,24 +610,26 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn set_key(&mut self, key: String, raw: Option<&str>, span: &Span) -> Result<(), StoreError> {
+    fn set_key(&mut self, key: String, span: &Span) -> Result<(), StoreError> {
         if let Some(Frame {
-            body: Body::Map {
-                key: slot, seen, ..
-            },
+            body:
+                Body::Map {
+                    map,
+                    key: slot,
+                    seen,
+                },
             ..
         }) = self.frames.last_mut()
         {
-            if let (Some(seen), Some(raw)) = (seen.as_mut(), raw) {
+            if let Some(seen) = seen.as_mut() {
                 let line = span.start.line();
-                if let Some(first) = seen.get(raw) {
+                if let Some(first) = seen.check(map, &key, line) {
                     let msg = format!(
                         "mapping key {} already defined at line {first}",
-                        go_quote(raw)
+                        go_quote(&key)
                     );
                     return Err(StoreError::at(line, msg));
                 }
-                seen.insert(raw.to_string(), line);
             }
             *slot = Some(key);
         }
@@ -598,6 +682,46 @@ impl Builder<'_> {
         }
         self.docs.push(root);
         Ok(())
+    }
+}
+
+/// go-yaml's duplicate-key check for one mapping: a scan while it is small, a hash map after.
+#[derive(Default)]
+struct KeyIndex {
+    /// Line of each key so far, in entry order.
+    lines: Vec<usize>,
+    big: Option<HashMap<String, usize>>,
+}
+
+impl KeyIndex {
+    const SCAN_LIMIT: usize = 16;
+
+    /// Records `key` (not yet in `map`); returns the line of an earlier equal key.
+    fn check(&mut self, map: &Map, key: &str, line: usize) -> Option<usize> {
+        if let Some(big) = &mut self.big {
+            return match big.entry(key.to_string()) {
+                Entry::Occupied(e) => Some(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(line);
+                    None
+                }
+            };
+        }
+        if let Some((_, &first)) = map.entries().zip(&self.lines).find(|((k, _), _)| *k == key) {
+            return Some(first);
+        }
+        self.lines.push(line);
+        if self.lines.len() > Self::SCAN_LIMIT {
+            let mut big: HashMap<String, usize> = map
+                .entries()
+                .zip(&self.lines)
+                .map(|((k, _), &l)| (k.to_string(), l))
+                .collect();
+            big.insert(key.to_string(), line);
+            self.big = Some(big);
+            self.lines = Vec::new();
+        }
+        None
     }
 }
 

@@ -21,6 +21,8 @@ mod trailing;
 mod write;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use crate::core::{Document, Format, Loaded, Map, Store, StoreError, Value};
