@@ -1,25 +1,18 @@
 //! Events → tree: builds documents from saphyr-parser's event stream, typing scalars like go-yaml
-//! and placing recovered comments where SOPS's yaml.v3-based store would.
+//! (`scalar`), expanding aliases, checking keys, and splitting off the `sops` metadata. Comments
+//! are recovered and placed by `placement`.
 //!
-//! Placement rules (the ones SOPS's comment AAD and re-emission depend on):
-//! * a comment after a value on the same line is an *inline* comment of that entry or item and
-//!   goes right before it; after a key whose value starts on a later line it is a normal comment
-//!   before that key; on a block scalar's header line it is inline for that scalar;
-//! * own-line comments before a key or item go before it, in its container; before the first
-//!   content of a collection that is a mapping value they open that collection;
-//! * own-line comments after the last item of blocks that end are placed as go-yaml's scanner
-//!   would place them (see `trailing`).
-//!
-//! The builder is an explicit stack, so deep input cannot overflow the call stack.
+//! The builder is an explicit stack, so deep input cannot overflow the call stack; saphyr's
+//! events are consumed as they come, so the file is read once.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, Span};
 
 use super::gaps::{Cursor, RawComment};
+use super::placement::{insert, insert_at_top, LineTarget};
 use super::scalar::{decode_scalar, go_quote};
-use super::trailing::{self, Dest, Level};
 use crate::core::{Comment, Document, Item, Loaded, Map, StoreError, Value};
 
 /// Deeper nesting than this is refused (real configs never come close; it also bounds recursion
@@ -28,19 +21,7 @@ const MAX_DEPTH: usize = 1000;
 /// Upper bound on nodes produced by alias expansion ("billion laughs").
 const MAX_ALIAS_NODES: usize = 10_000_000;
 
-/// Where a comment on the same line as the previous token belongs.
-#[derive(Debug, Clone, Copy)]
-enum LineTarget {
-    /// Inline, right before the item at this index of the current container.
-    InlineBefore(usize),
-    /// A normal comment appended to the current container (or pending when there is none).
-    IntoCurrent,
-    /// A normal comment at the start of the flow collection that is the value at this index
-    /// (yaml.v3 makes it that collection's line comment).
-    IntoValueStart(usize),
-}
-
-enum Body {
+pub(super) enum Body {
     Map {
         map: Map,
         key: Option<String>,
@@ -50,54 +31,54 @@ enum Body {
     Seq(Vec<Value>),
 }
 
-struct Frame {
-    body: Body,
+pub(super) struct Frame {
+    pub(super) body: Body,
     /// Column of the block's keys or dashes (go-yaml's indentation level).
-    indent: usize,
+    pub(super) indent: usize,
     /// A block sequence at its mapping's own column: no indentation level of its own.
-    indentless: bool,
-    flow: bool,
-    anchor: usize,
+    pub(super) indentless: bool,
+    pub(super) flow: bool,
+    pub(super) anchor: usize,
     /// Comments planned for the end of this block.
-    foot: Vec<String>,
+    pub(super) foot: Vec<String>,
     /// For a flow collection: the least column its lines may start at (one past the enclosing
     /// block's indentation).
-    min_col: usize,
+    pub(super) min_col: usize,
 }
 
-enum Role {
+pub(super) enum Role {
     Root,
     Key,
     Value,
     Item,
 }
 
-struct Builder<'a> {
-    src: &'a str,
-    cur: Cursor<'a>,
+pub(super) struct Builder<'a> {
+    pub(super) src: &'a str,
+    pub(super) cur: Cursor<'a>,
     /// Line of the current event's flow bracket, if it has one.
-    bracket: Option<usize>,
+    pub(super) bracket: Option<usize>,
     /// Flow closers (line start, missing spaces) less indented than saphyr allows.
-    dedented_closers: Vec<(usize, usize)>,
-    frames: Vec<Frame>,
-    pending: Vec<RawComment>,
+    pub(super) dedented_closers: Vec<(usize, usize)>,
+    pub(super) frames: Vec<Frame>,
+    pub(super) pending: Vec<RawComment>,
     /// Line of the token the pending comments follow.
-    pending_after: usize,
+    pub(super) pending_after: usize,
     /// Comments planned for before the next item of the enclosing block.
-    carry: Vec<RawComment>,
+    pub(super) carry: Vec<RawComment>,
     /// Comments on a block scalar's header line, inline for that scalar.
-    header: Vec<Comment>,
-    line_target: Option<(usize, LineTarget)>,
+    pub(super) header: Vec<Comment>,
+    pub(super) line_target: Option<(usize, LineTarget)>,
     /// Line on which the last token before the current gap ended.
-    token_line: usize,
-    anchors: HashMap<usize, (Value, usize)>,
-    alias_nodes: usize,
-    docs: Vec<Document>,
-    root: Option<Map>,
-    metadata: Option<Value>,
+    pub(super) token_line: usize,
+    pub(super) anchors: HashMap<usize, (Value, usize)>,
+    pub(super) alias_nodes: usize,
+    pub(super) docs: Vec<Document>,
+    pub(super) root: Option<Map>,
+    pub(super) metadata: Option<Value>,
 }
 
-fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
+pub(super) fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
     StoreError::at_col(span.start.line(), span.start.col() + 1, msg)
 }
 
@@ -215,172 +196,6 @@ impl Builder<'_> {
             m.col() + 1,
             e.info().to_string(),
         ))
-    }
-
-    /// Collects the comments before this event and those inside its span (saphyr's spans for
-    /// collection starts and flow ends can cover comments); returns the ones that come after the
-    /// event's own token.
-    fn gap(&mut self, ev: &Event, span: &Span) -> Vec<RawComment> {
-        let start = self.cur.byte_of(&span.start);
-        let end = self.cur.byte_of(&span.end);
-        self.token_line = self.cur.line;
-        self.bracket = None;
-        let (mut pre, mut header, mut post) = (Vec::new(), Vec::new(), Vec::new());
-        let top_flow = self.frames.last().is_some_and(|f| f.flow);
-        match ev {
-            Event::MappingEnd | Event::SequenceEnd if top_flow => match self.cur.find_closer() {
-                Some(p) => {
-                    self.cur.scan_to(p, &mut pre);
-                    self.bracket = Some(self.cur.line);
-                    let min_col = self.frames.last().map_or(0, |f| f.min_col);
-                    if self.cur.col < min_col {
-                        let line_start = self.src[..p].rfind('\n').map_or(0, |n| n + 1);
-                        self.dedented_closers
-                            .push((line_start, min_col - self.cur.col));
-                    }
-                    self.cur.skip_to(p + 1);
-                    self.cur.scan_to(end, &mut post);
-                }
-                None => self.cur.scan_to(end.max(start), &mut pre),
-            },
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                self.cur.scan_to(start, &mut pre);
-                if let Some(p) = self.cur.find_opener(start, end) {
-                    self.cur.scan_to(p, &mut post);
-                    self.bracket = Some(self.cur.line);
-                    self.cur.skip_to(p + 1);
-                }
-                self.cur.scan_to(end, &mut post);
-            }
-            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
-                match self.cur.find_block_header() {
-                    Some(h) => {
-                        // Comments on the header line are the scalar's line comment.
-                        self.cur.scan_to(h, &mut pre);
-                        let eol = self.cur.line_end(h);
-                        self.cur.scan_to(eol, &mut header);
-                    }
-                    None => self.cur.scan_to(start, &mut pre),
-                }
-                self.cur.skip_to(end);
-            }
-            Event::Scalar(_, style, ..) => {
-                self.cur.scan_to(start, &mut pre);
-                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
-                    let closed = self.cur.quoted_end(start, end);
-                    self.cur.skip_to(closed);
-                    self.cur.scan_to(end, &mut post);
-                }
-                self.cur.skip_to(end);
-            }
-            _ => {
-                self.cur.scan_to(start, &mut pre);
-                self.cur.scan_to(end, &mut post);
-            }
-        }
-        for c in pre {
-            self.place(c);
-        }
-        self.header
-            .extend(header.into_iter().map(|c| Comment::inline(c.text)));
-        post
-    }
-
-    fn place(&mut self, c: RawComment) {
-        if c.trailing {
-            if let Some((line, target)) = self.line_target {
-                if line == c.line {
-                    match (target, self.frames.last_mut()) {
-                        (LineTarget::InlineBefore(i), Some(f)) => {
-                            insert(&mut f.body, i, Comment::inline(c.text));
-                            return;
-                        }
-                        (LineTarget::IntoCurrent, Some(f)) => {
-                            insert(&mut f.body, usize::MAX, Comment::new(c.text));
-                            return;
-                        }
-                        (LineTarget::IntoValueStart(i), Some(f)) => {
-                            if let Body::Map { map, .. } = &mut f.body {
-                                match map.items.get_mut(i) {
-                                    Some(Item::Entry(_, Value::Map(m))) => {
-                                        m.items.insert(0, Item::Comment(Comment::new(c.text)));
-                                        return;
-                                    }
-                                    Some(Item::Entry(_, Value::Seq(v))) => {
-                                        v.insert(0, Value::Comment(Comment::new(c.text)));
-                                        return;
-                                    }
-                                    _ => {}
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        if self.pending.is_empty() {
-            self.pending_after = self.token_line;
-        }
-        self.pending.push(c);
-    }
-
-    /// Moves all waiting comments into the innermost open container.
-    fn flush(&mut self) {
-        if self.pending.is_empty() && self.carry.is_empty() {
-            return;
-        }
-        if let Some(f) = self.frames.last_mut() {
-            for c in self.carry.drain(..).chain(self.pending.drain(..)) {
-                insert(&mut f.body, usize::MAX, Comment::new(c.text));
-            }
-        }
-    }
-
-    /// Distributes the pending comments before a block end (see `trailing`).
-    fn plan_trailing(&mut self, span: &Span) {
-        let Some(top) = self.frames.len().checked_sub(1) else {
-            return;
-        };
-        if self.frames[top].flow {
-            // Before `]` or `}`: inside the brackets.
-            let texts = self.pending.drain(..).map(|c| c.text);
-            self.frames[top].foot.extend(texts);
-            return;
-        }
-        let at = self.cur.byte_of(&span.start);
-        let next = if self.src[at..].trim().is_empty() {
-            None
-        } else {
-            Some((span.start.line(), span.start.col()))
-        };
-        let levels: Vec<Level> = self
-            .frames
-            .iter()
-            .enumerate()
-            .rev()
-            .take_while(|(_, f)| !f.flow && next.is_none_or(|(_, col)| f.indent > col))
-            .filter(|(_, f)| !f.indentless)
-            .map(|(depth, f)| Level {
-                depth,
-                indent: f.indent,
-            })
-            .collect();
-        let pending = std::mem::take(&mut self.pending);
-        let top_indent = self.frames[top].indent;
-        let dests = trailing::plan(
-            &pending,
-            self.pending_after,
-            (top, top_indent),
-            &levels,
-            next,
-        );
-        for (c, d) in pending.into_iter().zip(dests) {
-            match d {
-                Dest::Frame(depth) => self.frames[depth].foot.push(c.text),
-                Dest::Next => self.carry.push(c),
-            }
-        }
     }
 
     fn role(&self) -> Role {
@@ -687,7 +502,7 @@ impl Builder<'_> {
 
 /// go-yaml's duplicate-key check for one mapping: a scan while it is small, a hash map after.
 #[derive(Default)]
-struct KeyIndex {
+pub(super) struct KeyIndex {
     /// Line of each key so far, in entry order.
     lines: Vec<usize>,
     big: Option<HashMap<String, usize>>,
@@ -725,12 +540,6 @@ impl KeyIndex {
     }
 }
 
-fn insert_at_top(frames: &mut [Frame], at: usize, c: Comment) {
-    if let Some(f) = frames.last_mut() {
-        insert(&mut f.body, at, c);
-    }
-}
-
 /// Node count of a value, the cost of copying it for an alias.
 fn weight(v: &Value) -> usize {
     match v {
@@ -746,18 +555,5 @@ fn weight(v: &Value) -> usize {
         }
         Value::Seq(s) => 1 + s.iter().map(weight).sum::<usize>(),
         _ => 1,
-    }
-}
-
-fn insert(body: &mut Body, at: usize, c: Comment) {
-    match body {
-        Body::Map { map, .. } => {
-            let at = at.min(map.items.len());
-            map.items.insert(at, Item::Comment(c));
-        }
-        Body::Seq(items) => {
-            let at = at.min(items.len());
-            items.insert(at, Value::Comment(c));
-        }
     }
 }

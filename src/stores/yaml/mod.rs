@@ -6,7 +6,8 @@
 //! quoting rules, where comments land) is reproduced by a port of its emitter, since SOPS files
 //! are compared and MACed byte for byte.
 //!
-//! Submodules: `load` (events → tree), `gaps` + `trailing` (comment recovery and placement),
+//! Submodules: `load` (events → tree), `gaps` + `placement` + `trailing` (comment recovery and
+//! placement),
 //! `scalar` + `resolve` (typing),
 //! `events` (tree → emitter events, SOPS's comment hand-over), `emitter` + `write` (go-yaml's
 //! printer).
@@ -15,6 +16,7 @@ mod emitter;
 mod events;
 mod gaps;
 mod load;
+mod placement;
 mod resolve;
 mod scalar;
 mod trailing;
