@@ -86,20 +86,22 @@ pub(crate) fn emit(events: Vec<Event<'_>>, indent: usize) -> Result<Vec<u8>, Sto
 
 impl Emitter {
     fn analyze_event(&mut self, ev: &mut Event<'_>) {
-        for (src, dst) in [
-            (&mut ev.head, &mut self.head),
-            (&mut ev.line, &mut self.line),
-            (&mut ev.foot, &mut self.foot),
-            (&mut ev.tail, &mut self.tail),
-        ] {
-            if !src.is_empty() {
-                *dst = std::mem::take(src);
+        if let Some(c) = ev.comments.as_deref_mut() {
+            for (src, dst) in [
+                (&mut c.head, &mut self.head),
+                (&mut c.line, &mut self.line),
+                (&mut c.foot, &mut self.foot),
+                (&mut c.tail, &mut self.tail),
+            ] {
+                if !src.is_empty() {
+                    *dst = std::mem::take(src);
+                }
             }
         }
         self.tag = None;
         if ev.kind == Kind::Scalar {
             self.tag = ev.tag;
-            self.scalar = analyze(ev.value.as_bytes());
+            self.scalar = ev.analysis.unwrap_or_else(|| analyze(ev.value.as_bytes()));
         }
     }
 

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use base64::Engine;
 
 use super::resolve::{is_base60_float, is_old_bool, resolve_plain, Resolved};
-use super::write::{analyze, Style};
+use super::write::{analyze, Analysis, Style};
 use crate::core::scalar::format_float_g;
 use crate::core::{Item, Map, StoreError, Value};
 
@@ -33,6 +33,15 @@ pub(crate) enum Kind {
     Scalar,
 }
 
+/// An event's comments (boxed: most events have none, and events are many).
+#[derive(Debug, Default)]
+pub(crate) struct Comments {
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+    pub tail: String,
+}
+
 #[derive(Debug)]
 pub(crate) struct Event<'a> {
     pub kind: Kind,
@@ -40,10 +49,9 @@ pub(crate) struct Event<'a> {
     /// Explicit tag suffix after `!!` (`merge`, `binary`); `None` means implicit.
     pub tag: Option<&'static str>,
     pub style: Style,
-    pub head: String,
-    pub line: String,
-    pub foot: String,
-    pub tail: String,
+    /// The scalar's analysis when already computed for choosing its style.
+    pub analysis: Option<Analysis>,
+    pub comments: Option<Box<Comments>>,
 }
 
 impl<'a> Event<'a> {
@@ -53,10 +61,14 @@ impl<'a> Event<'a> {
             value: Cow::Borrowed(""),
             tag: None,
             style: Style::Plain,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
-            tail: String::new(),
+            analysis: None,
+            comments: None,
+        }
+    }
+
+    fn with(&mut self, set: impl FnOnce(&mut Comments) -> &mut String, text: String) {
+        if !text.is_empty() {
+            *set(self.comments.get_or_insert_with(Default::default)) = text;
         }
     }
 }
@@ -139,9 +151,9 @@ impl<'a> Generator<'a> {
             )),
             scalar => {
                 let mut ev = scalar_event(scalar);
-                ev.head = att.head;
-                ev.line = att.line;
-                ev.foot = att.foot;
+                ev.with(|c| &mut c.head, att.head);
+                ev.with(|c| &mut c.line, att.line);
+                ev.with(|c| &mut c.foot, att.foot);
                 self.events.push(ev);
                 Ok(())
             }
@@ -181,7 +193,7 @@ impl<'a> Generator<'a> {
                 beginning = false;
             }
             let mut key = string_event(k);
-            key.head = join(&heads);
+            key.with(|c| &mut c.head, join(&heads));
             heads.clear();
             self.events.push(key);
             let line = join(&inlines);
@@ -200,11 +212,11 @@ impl<'a> Generator<'a> {
             own_head = join(&heads);
         } else {
             // The last key's foot comment, moved by yaml.v3's encoder to the mapping's end.
-            end.tail = join(&heads);
+            end.with(|c| &mut c.tail, join(&heads));
         }
-        self.events[start].head = prepend(att.head, own_head);
-        end.line = att.line;
-        end.foot = att.foot;
+        self.events[start].with(|c| &mut c.head, prepend(att.head, own_head));
+        end.with(|c| &mut c.line, att.line);
+        end.with(|c| &mut c.foot, att.foot);
         self.events.push(end);
         Ok(())
     }
@@ -263,10 +275,10 @@ impl<'a> Generator<'a> {
             heads.extend(inlines);
             own_head = join(&heads);
         }
-        self.events[start].head = prepend(att.head, own_head);
+        self.events[start].with(|c| &mut c.head, prepend(att.head, own_head));
         let mut end = Event::new(Kind::SeqEnd);
-        end.line = att.line;
-        end.foot = att.foot;
+        end.with(|c| &mut c.line, att.line);
+        end.with(|c| &mut c.foot, att.foot);
         self.events.push(end);
         Ok(())
     }
@@ -277,9 +289,9 @@ fn can_use_plain(s: &str) -> bool {
     matches!(resolve_plain(s), Resolved::Str) && !is_base60_float(s) && !is_old_bool(s)
 }
 
-/// The style yaml.v3's first encoding pass (`Node.Encode` of a Go string) settles on.
-pub(crate) fn string_style(s: &str) -> Style {
-    let a = analyze(s.as_bytes());
+/// The style yaml.v3's first encoding pass (`Node.Encode` of a Go string) settles on, given the
+/// string's analysis.
+pub(crate) fn string_style(s: &str, a: &Analysis) -> Style {
     if s.contains('\n') {
         if a.block_allowed {
             Style::Literal
@@ -299,7 +311,9 @@ pub(crate) fn string_style(s: &str) -> Style {
 
 fn string_event(s: &str) -> Event<'_> {
     let mut ev = Event::new(Kind::Scalar);
-    ev.style = string_style(s);
+    let a = analyze(s.as_bytes());
+    ev.style = string_style(s, &a);
+    ev.analysis = Some(a);
     if s == "<<" && ev.style == Style::Plain {
         // Re-parsed plain `<<` carries the merge tag, which the encoder keeps.
         ev.tag = Some("merge");

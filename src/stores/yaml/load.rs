@@ -1,23 +1,17 @@
 //! Events → tree: builds documents from saphyr-parser's event stream, typing scalars like go-yaml
-//! and placing recovered comments where SOPS's yaml.v3-based store would.
+//! (`scalar`), expanding aliases, checking keys, and splitting off the `sops` metadata. Comments
+//! are recovered and placed by `placement`.
 //!
-//! Placement rules (the ones SOPS's comment AAD and re-emission depend on):
-//! * a comment after a value on the same line is an *inline* comment of that entry or item and
-//!   goes right before it; after a key whose value starts on a later line it is a normal comment
-//!   before that key; on a block scalar's header line it is inline for that scalar;
-//! * own-line comments before a key or item go before it, in its container; before the first
-//!   content of a collection that is a mapping value they open that collection;
-//! * own-line comments after the last item of blocks that end together go to the innermost of
-//!   those blocks whose indentation is at most the comment's column (order is never changed);
-//!   the rest go before the next item of the enclosing block.
-//!
-//! The builder is an explicit stack, so deep input cannot overflow the call stack.
+//! The builder is an explicit stack, so deep input cannot overflow the call stack; saphyr's
+//! events are consumed as they come, so the file is read once.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, Span};
 
-use super::gaps::{self, Positions, RawComment};
+use super::gaps::{Cursor, RawComment};
+use super::placement::{insert, insert_at_top, LineTarget};
 use super::scalar::{decode_scalar, go_quote};
 use crate::core::{Comment, Document, Item, Loaded, Map, StoreError, Value};
 
@@ -27,104 +21,148 @@ const MAX_DEPTH: usize = 1000;
 /// Upper bound on nodes produced by alias expansion ("billion laughs").
 const MAX_ALIAS_NODES: usize = 10_000_000;
 
-/// Where a comment on the same line as the previous token belongs.
-#[derive(Debug, Clone, Copy)]
-enum LineTarget {
-    /// Inline, right before the item at this index of the current container.
-    InlineBefore(usize),
-    /// A normal comment appended to the current container (or pending when there is none).
-    IntoCurrent,
-}
-
-enum Body {
+pub(super) enum Body {
     Map {
         map: Map,
         key: Option<String>,
-        /// Key → line, for the duplicate check (first document only).
-        seen: Option<HashMap<String, usize>>,
+        /// The duplicate-key check (first document only).
+        seen: Option<KeyIndex>,
     },
     Seq(Vec<Value>),
 }
 
-struct Frame {
-    body: Body,
-    /// Column that own-line comments must reach to stay in this block after its last item.
-    indent: usize,
-    flow: bool,
-    anchor: usize,
+pub(super) struct Frame {
+    pub(super) body: Body,
+    /// Column of the block's keys or dashes (go-yaml's indentation level).
+    pub(super) indent: usize,
+    /// A block sequence at its mapping's own column: no indentation level of its own.
+    pub(super) indentless: bool,
+    pub(super) flow: bool,
+    pub(super) anchor: usize,
+    /// Comments planned for the end of this block.
+    pub(super) foot: Vec<String>,
+    /// For a flow collection: the least column its lines may start at (one past the enclosing
+    /// block's indentation).
+    pub(super) min_col: usize,
 }
 
-enum Role {
+pub(super) enum Role {
     Root,
     Key,
     Value,
     Item,
 }
 
-struct Builder<'a> {
-    src: &'a str,
-    pos: Positions<'a>,
-    /// Byte offset up to which the source has been accounted for, and its line/column.
-    cursor: usize,
-    cursor_line: usize,
-    cursor_col: usize,
-    frames: Vec<Frame>,
-    pending: Vec<RawComment>,
+pub(super) struct Builder<'a> {
+    pub(super) src: &'a str,
+    pub(super) cur: Cursor<'a>,
+    /// Line of the current event's flow bracket, if it has one.
+    pub(super) bracket: Option<usize>,
+    /// Flow closers (line start, missing spaces) less indented than saphyr allows.
+    pub(super) dedented_closers: Vec<(usize, usize)>,
+    pub(super) frames: Vec<Frame>,
+    pub(super) pending: Vec<RawComment>,
+    /// Line of the token the pending comments follow.
+    pub(super) pending_after: usize,
+    /// Comments planned for before the next item of the enclosing block.
+    pub(super) carry: Vec<RawComment>,
     /// Comments on a block scalar's header line, inline for that scalar.
-    header: Vec<Comment>,
-    line_target: Option<(usize, LineTarget)>,
-    anchors: HashMap<usize, (Value, usize)>,
-    alias_nodes: usize,
-    docs: Vec<Document>,
-    root: Option<Map>,
-    metadata: Option<Value>,
-    found: Vec<RawComment>,
+    pub(super) header: Vec<Comment>,
+    pub(super) line_target: Option<(usize, LineTarget)>,
+    /// Line on which the last token before the current gap ended.
+    pub(super) token_line: usize,
+    pub(super) anchors: HashMap<usize, (Value, usize)>,
+    pub(super) alias_nodes: usize,
+    pub(super) docs: Vec<Document>,
+    pub(super) root: Option<Map>,
+    pub(super) metadata: Option<Value>,
 }
 
-fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
+pub(super) fn err_at(span: &Span, msg: impl Into<String>) -> StoreError {
     StoreError::at_col(span.start.line(), span.start.col() + 1, msg)
 }
 
 /// Parses a whole YAML stream.
+/// How many dedented flow closers are re-indented before giving up (each costs a re-parse).
+const MAX_REINDENTS: usize = 64;
+
+enum Failure {
+    Error(StoreError),
+    /// Insert spaces (offset, count) and parse again.
+    Reindent(Vec<(usize, usize)>),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+/// Parses a whole YAML stream.
+///
+/// go-yaml prints a mapping that holds only comments as `{`, the comments, and `}` at column 0
+/// even when the mapping is nested; saphyr (rightly) rejects a closer indented less than its
+/// block. Such a closer is moved right and the text parsed again, so SOPS's own output loads.
 pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
+    let mut text = std::borrow::Cow::Borrowed(src);
+    for _ in 0..=MAX_REINDENTS {
+        match load_once(&text) {
+            Ok(loaded) => return Ok(loaded),
+            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Reindent(mut fixes)) => {
+                let mut s = text.into_owned();
+                fixes.sort_unstable();
+                for (at, spaces) in fixes.into_iter().rev() {
+                    s.insert_str(at, &" ".repeat(spaces));
+                }
+                text = std::borrow::Cow::Owned(s);
+            }
+        }
+    }
+    Err(StoreError::new(
+        "too many flow collections closed at a lower indentation",
+    ))
+}
+
+fn load_once(src: &str) -> Result<Loaded, Failure> {
     let mut b = Builder {
         src,
-        pos: Positions::new(src),
-        cursor: 0,
-        cursor_line: 1,
-        cursor_col: 0,
+        cur: Cursor::new(src),
+        bracket: None,
+        dedented_closers: Vec::new(),
         frames: Vec::new(),
         pending: Vec::new(),
+        pending_after: 0,
+        carry: Vec::new(),
         header: Vec::new(),
         line_target: None,
+        token_line: 1,
         anchors: HashMap::new(),
         alias_nodes: 0,
         docs: Vec::new(),
         root: None,
         metadata: None,
-        found: Vec::new(),
     };
     let mut parser = Parser::new_from_str(src);
     while let Some(next) = parser.next_event() {
-        let (ev, span) = next.map_err(|e| {
-            let m = e.marker();
-            StoreError::at_col(m.line(), m.col() + 1, e.info().to_string())
-        })?;
-        b.gap(&ev, &span);
+        let (ev, span) = match next {
+            Ok(x) => x,
+            Err(e) => return Err(b.scan_error(&e)),
+        };
+        let after = b.gap(&ev, &span);
         b.event(ev, &span)?;
+        for c in after {
+            b.place(c);
+        }
     }
     if b.docs.is_empty() && !src.trim().is_empty() {
         // go-yaml finds no document in a file of only comments and reports EOF.
-        return Err(StoreError::new("no YAML document found (EOF)"));
+        return Err(StoreError::new("no YAML document found (EOF)").into());
     }
-    if !b.pending.is_empty() {
-        if let Some(last) = b.docs.last_mut() {
-            last.items.extend(
-                b.pending
-                    .drain(..)
-                    .map(|c| Item::Comment(Comment::new(c.text))),
-            );
-        }
+    if let Some(last) = b.docs.last_mut() {
+        let rest = b.carry.drain(..).chain(b.pending.drain(..));
+        last.items
+            .extend(rest.map(|c| Item::Comment(Comment::new(c.text))));
     }
     Ok(Loaded {
         docs: b.docs,
@@ -133,72 +171,31 @@ pub(crate) fn load(src: &str) -> Result<Loaded, StoreError> {
 }
 
 impl Builder<'_> {
-    /// Collects the comments between the previous event and this one.
-    fn gap(&mut self, ev: &Event, span: &Span) {
-        let start = self.pos.byte(span.start.index());
-        let end = self.pos.byte(span.end.index());
-        if start > self.cursor {
-            self.found.clear();
-            gaps::scan(
-                self.src,
-                self.cursor,
-                start,
-                self.cursor_line,
-                self.cursor_col,
-                &mut self.found,
-            );
-            let block_scalar = matches!(
-                ev,
-                Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
-            );
-            let found = std::mem::take(&mut self.found);
-            for c in &found {
-                self.place(c.clone(), block_scalar && c.line < span.start.line());
-            }
-            self.found = found;
-        }
-        if end >= self.cursor {
-            self.cursor = end;
-            self.cursor_line = span.end.line();
-            self.cursor_col = span.end.col();
-        }
-    }
-
-    fn place(&mut self, c: RawComment, on_header: bool) {
-        if c.trailing {
-            if on_header {
-                self.header.push(Comment::inline(c.text));
-                return;
-            }
-            if let Some((line, target)) = self.line_target {
-                if line == c.line {
-                    match (target, self.frames.last_mut()) {
-                        (LineTarget::InlineBefore(i), Some(f)) => {
-                            insert(&mut f.body, i, Comment::inline(c.text));
-                            return;
-                        }
-                        (LineTarget::IntoCurrent, Some(f)) => {
-                            insert(&mut f.body, usize::MAX, Comment::new(c.text));
-                            return;
-                        }
-                        _ => {}
-                    }
+    fn scan_error(&self, e: &saphyr_parser::ScanError) -> Failure {
+        let m = e.marker();
+        let at = self.cur.byte_of(m);
+        let line_start = self.src[..at].rfind('\n').map_or(0, |n| n + 1);
+        let rest = self.src[line_start..].trim_start_matches([' ', '\t']);
+        let closer = rest.starts_with('}') || rest.starts_with(']');
+        if e.info() == "invalid indentation" && closer {
+            // The collection may not have started yet: then the innermost frame is its block.
+            if let Some(f) = self.frames.last() {
+                let min_col = if f.flow { f.min_col } else { f.indent + 1 };
+                let have = self.src.len() - line_start - rest.len();
+                if min_col > have {
+                    return Failure::Reindent(vec![(line_start, min_col - have)]);
                 }
             }
         }
-        self.pending.push(c);
-    }
-
-    /// Moves all pending comments into the innermost open container.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
+        if !self.dedented_closers.is_empty() {
+            // An earlier closer was accepted but broke the indentation that follows.
+            return Failure::Reindent(self.dedented_closers.clone());
         }
-        if let Some(f) = self.frames.last_mut() {
-            for c in self.pending.drain(..) {
-                insert(&mut f.body, usize::MAX, Comment::new(c.text));
-            }
-        }
+        Failure::Error(StoreError::at_col(
+            m.line(),
+            m.col() + 1,
+            e.info().to_string(),
+        ))
     }
 
     fn role(&self) -> Role {
@@ -231,8 +228,8 @@ impl Builder<'_> {
             Event::MappingEnd | Event::SequenceEnd => self.end(span)?,
             Event::Scalar(text, style, anchor, tag) => {
                 let value =
-                    decode_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(span, m))?;
-                self.node(value, Some(&text), anchor, span)?;
+                    decode_scalar(text, style, tag.as_deref()).map_err(|m| err_at(span, m))?;
+                self.node(value, anchor, span)?;
             }
             Event::Alias(id) => {
                 let Some((value, weight)) = self.anchors.get(&id) else {
@@ -243,7 +240,7 @@ impl Builder<'_> {
                     return Err(err_at(span, "document contains excessive aliasing"));
                 }
                 let value = value.clone();
-                self.node(value, None, 0, span)?;
+                self.node(value, 0, span)?;
             }
         }
         Ok(())
@@ -270,10 +267,9 @@ impl Builder<'_> {
             Role::Item => self.flush(),
             _ => {}
         }
-        let end = self.pos.byte(span.end.index());
+        let end = self.cur.byte_of(&span.end);
         let bytes = self.src.as_bytes();
-        let opener = if is_map { b'{' } else { b'[' };
-        let flow = span.end.index() > span.start.index() && end > 0 && bytes[end - 1] == opener;
+        let flow = self.bracket.is_some();
         let indent = if is_map || flow {
             span.end.col()
         } else {
@@ -289,19 +285,23 @@ impl Builder<'_> {
             } else {
                 span.end.col()
             };
-            match self.frames.last() {
-                // Comments at the column of an indentless sequence belong to its mapping.
-                Some(p) if !p.flow && matches!(p.body, Body::Map { .. }) && dash <= p.indent => {
-                    dash + 1
-                }
-                _ => dash,
-            }
+            dash
         };
+        let min_col = match self.frames.last() {
+            Some(p) if p.flow => p.min_col,
+            Some(p) => p.indent + 1,
+            None => 0,
+        };
+        let indentless = !is_map
+            && !flow
+            && matches!(self.frames.last(), Some(p) if !p.flow
+                && matches!(p.body, Body::Map { .. })
+                && indent <= p.indent);
         let body = if is_map {
             Body::Map {
                 map: Map::new(),
                 key: None,
-                seen: self.docs.is_empty().then(HashMap::new),
+                seen: self.docs.is_empty().then(KeyIndex::default),
             }
         } else {
             Body::Seq(Vec::new())
@@ -309,31 +309,35 @@ impl Builder<'_> {
         self.frames.push(Frame {
             body,
             indent,
+            indentless,
             flow,
             anchor,
+            foot: Vec::new(),
+            min_col,
         });
         if matches!(role, Role::Root | Role::Value) {
             self.flush();
         }
-        self.line_target = flow.then_some((span.end.line(), LineTarget::IntoCurrent));
+        self.line_target = self.bracket.map(|line| (line, LineTarget::IntoCurrent));
         Ok(())
     }
 
     fn end(&mut self, span: &Span) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            self.plan_trailing(span);
+        }
         let outermost = self.frames.len() == 1;
         let Some(mut frame) = self.frames.pop() else {
             return Ok(());
         };
-        let take = if frame.flow || outermost {
-            self.pending.len()
-        } else {
-            self.pending
-                .iter()
-                .take_while(|c| c.col >= frame.indent)
-                .count()
-        };
-        for c in self.pending.drain(..take) {
-            insert(&mut frame.body, usize::MAX, Comment::new(c.text));
+        for text in std::mem::take(&mut frame.foot) {
+            insert(&mut frame.body, usize::MAX, Comment::new(text));
+        }
+        if outermost {
+            // Whatever is left after the document's last block ends with the document.
+            for c in self.carry.drain(..).chain(self.pending.drain(..)) {
+                insert(&mut frame.body, usize::MAX, Comment::new(c.text));
+            }
         }
         let value = match frame.body {
             Body::Map { map, .. } => Value::Map(map),
@@ -344,21 +348,25 @@ impl Builder<'_> {
                 .insert(frame.anchor, (value.clone(), weight(&value)));
         }
         let at = self.attach(value, span)?;
-        self.line_target = match at {
-            Some(i) if frame.flow => Some((span.end.line(), LineTarget::InlineBefore(i))),
+        let in_map = matches!(
+            self.frames.last(),
+            Some(Frame {
+                body: Body::Map { .. },
+                ..
+            })
+        );
+        self.line_target = match (at, self.bracket) {
+            (Some(i), Some(line)) if frame.flow && in_map => {
+                Some((line, LineTarget::IntoValueStart(i)))
+            }
+            (Some(i), Some(line)) if frame.flow => Some((line, LineTarget::InlineBefore(i))),
             _ => None,
         };
         Ok(())
     }
 
-    /// A scalar or an expanded alias; `raw` is the scalar's text (for the duplicate-key check).
-    fn node(
-        &mut self,
-        value: Value,
-        raw: Option<&str>,
-        anchor: usize,
-        span: &Span,
-    ) -> Result<(), StoreError> {
+    /// A scalar or an expanded alias.
+    fn node(&mut self, value: Value, anchor: usize, span: &Span) -> Result<(), StoreError> {
         if anchor > 0 {
             self.anchors.insert(anchor, (value.clone(), weight(&value)));
         }
@@ -376,7 +384,7 @@ impl Builder<'_> {
                     let msg = format!("mapping keys must be strings, found {}", value.kind_name());
                     return Err(err_at(span, msg));
                 };
-                self.set_key(key, raw, span)?;
+                self.set_key(key, span)?;
                 self.line_target = Some((span.end.line(), LineTarget::IntoCurrent));
             }
             Role::Root => match value {
@@ -417,24 +425,26 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn set_key(&mut self, key: String, raw: Option<&str>, span: &Span) -> Result<(), StoreError> {
+    fn set_key(&mut self, key: String, span: &Span) -> Result<(), StoreError> {
         if let Some(Frame {
-            body: Body::Map {
-                key: slot, seen, ..
-            },
+            body:
+                Body::Map {
+                    map,
+                    key: slot,
+                    seen,
+                },
             ..
         }) = self.frames.last_mut()
         {
-            if let (Some(seen), Some(raw)) = (seen.as_mut(), raw) {
+            if let Some(seen) = seen.as_mut() {
                 let line = span.start.line();
-                if let Some(first) = seen.get(raw) {
+                if let Some(first) = seen.check(map, &key, line) {
                     let msg = format!(
                         "mapping key {} already defined at line {first}",
-                        go_quote(raw)
+                        go_quote(&key)
                     );
                     return Err(StoreError::at(line, msg));
                 }
-                seen.insert(raw.to_string(), line);
             }
             *slot = Some(key);
         }
@@ -490,9 +500,43 @@ impl Builder<'_> {
     }
 }
 
-fn insert_at_top(frames: &mut [Frame], at: usize, c: Comment) {
-    if let Some(f) = frames.last_mut() {
-        insert(&mut f.body, at, c);
+/// go-yaml's duplicate-key check for one mapping: a scan while it is small, a hash map after.
+#[derive(Default)]
+pub(super) struct KeyIndex {
+    /// Line of each key so far, in entry order.
+    lines: Vec<usize>,
+    big: Option<HashMap<String, usize>>,
+}
+
+impl KeyIndex {
+    const SCAN_LIMIT: usize = 16;
+
+    /// Records `key` (not yet in `map`); returns the line of an earlier equal key.
+    fn check(&mut self, map: &Map, key: &str, line: usize) -> Option<usize> {
+        if let Some(big) = &mut self.big {
+            return match big.entry(key.to_string()) {
+                Entry::Occupied(e) => Some(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(line);
+                    None
+                }
+            };
+        }
+        if let Some((_, &first)) = map.entries().zip(&self.lines).find(|((k, _), _)| *k == key) {
+            return Some(first);
+        }
+        self.lines.push(line);
+        if self.lines.len() > Self::SCAN_LIMIT {
+            let mut big: HashMap<String, usize> = map
+                .entries()
+                .zip(&self.lines)
+                .map(|((k, _), &l)| (k.to_string(), l))
+                .collect();
+            big.insert(key.to_string(), line);
+            self.big = Some(big);
+            self.lines = Vec::new();
+        }
+        None
     }
 }
 
@@ -511,18 +555,5 @@ fn weight(v: &Value) -> usize {
         }
         Value::Seq(s) => 1 + s.iter().map(weight).sum::<usize>(),
         _ => 1,
-    }
-}
-
-fn insert(body: &mut Body, at: usize, c: Comment) {
-    match body {
-        Body::Map { map, .. } => {
-            let at = at.min(map.items.len());
-            map.items.insert(at, Item::Comment(c));
-        }
-        Body::Seq(items) => {
-            let at = at.min(items.len());
-            items.insert(at, Value::Comment(c));
-        }
     }
 }

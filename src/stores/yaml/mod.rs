@@ -6,7 +6,9 @@
 //! quoting rules, where comments land) is reproduced by a port of its emitter, since SOPS files
 //! are compared and MACed byte for byte.
 //!
-//! Submodules: `load` (events → tree), `gaps` (comment recovery), `scalar` + `resolve` (typing),
+//! Submodules: `load` (events → tree), `gaps` + `placement` + `trailing` (comment recovery and
+//! placement),
+//! `scalar` + `resolve` (typing),
 //! `events` (tree → emitter events, SOPS's comment hand-over), `emitter` + `write` (go-yaml's
 //! printer).
 
@@ -14,10 +16,14 @@ mod emitter;
 mod events;
 mod gaps;
 mod load;
+mod placement;
 mod resolve;
 mod scalar;
+mod trailing;
 mod write;
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;
 

@@ -84,7 +84,11 @@ fn resolve_number(s: &str, allow_time: bool) -> Resolved {
     if let Some(t) = parse_timestamp(s).filter(|_| allow_time) {
         return Resolved::Time(t);
     }
-    let plain: String = s.chars().filter(|c| *c != '_').collect();
+    let plain: std::borrow::Cow<'_, str> = if s.contains('_') {
+        s.replace('_', "").into()
+    } else {
+        s.into()
+    };
     if let Some(i) = parse_int(&plain, 0) {
         return Resolved::Int(i);
     }

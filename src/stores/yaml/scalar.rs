@@ -2,6 +2,8 @@
 //! decodes base64, core-schema tags force a type (with go-yaml's int→float widening), unknown
 //! tags keep the text. Error messages name the tags involved, never the value.
 
+use std::borrow::Cow;
+
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
@@ -36,7 +38,7 @@ fn go_base64() -> GeneralPurpose {
     )
 }
 
-fn from_resolved(r: Resolved, text: &str) -> Result<Value, String> {
+fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Result<Value, String> {
     Ok(match r {
         Resolved::Null => Value::Null,
         Resolved::Bool(b) => Value::Bool(b),
@@ -48,7 +50,7 @@ fn from_resolved(r: Resolved, text: &str) -> Result<Value, String> {
         }
         Resolved::Float(f) => Value::Float(f),
         Resolved::Time(t) => Value::Time(t),
-        Resolved::Str => Value::Str(text.to_string()),
+        Resolved::Str => Value::Str(text.into_owned()),
     })
 }
 
@@ -65,15 +67,15 @@ fn kind_tag(r: &Resolved) -> &'static str {
 
 /// Decodes one scalar as go-yaml would decode it into an `interface{}`.
 pub(crate) fn decode_scalar(
-    text: &str,
+    text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&Tag>,
 ) -> Result<Value, String> {
     let tag = tag.and_then(short_tag);
     match tag.as_deref() {
-        None if style != ScalarStyle::Plain => Ok(Value::Str(text.to_string())),
-        None => from_resolved(resolve(text, true), text),
-        Some("!!str") => Ok(Value::Str(text.to_string())),
+        None if style != ScalarStyle::Plain => Ok(Value::Str(text.into_owned())),
+        None => from_resolved(resolve(&text, true), text),
+        Some("!!str") => Ok(Value::Str(text.into_owned())),
         Some("!!binary") => {
             let cleaned: Vec<u8> = text
                 .bytes()
@@ -88,7 +90,7 @@ pub(crate) fn decode_scalar(
             })
         }
         Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null" | "!!timestamp")) => {
-            let r = resolve(text, t == "!!timestamp");
+            let r = resolve(&text, t == "!!timestamp");
             let got = kind_tag(&r);
             match (t, r) {
                 ("!!float", Resolved::Int(i)) => Ok(Value::Float(i as f64)),
@@ -97,7 +99,7 @@ pub(crate) fn decode_scalar(
             }
         }
         // Unknown and non-resolvable tags (`!foo`, `!!merge`, `!!set`) keep the text.
-        Some(_) => Ok(Value::Str(text.to_string())),
+        Some(_) => Ok(Value::Str(text.into_owned())),
     }
 }
 
@@ -134,7 +136,9 @@ mod tests {
     #[test]
     fn tags_force_types() {
         let core = "tag:yaml.org,2002:";
-        let d = |t: &str, s: &str| decode_scalar(s, ScalarStyle::Plain, Some(&tag(core, t)));
+        let d = |t: &str, s: &str| {
+            decode_scalar(Cow::Borrowed(s), ScalarStyle::Plain, Some(&tag(core, t)))
+        };
         assert_eq!(d("str", "42"), Ok(Value::Str("42".into())));
         assert_eq!(d("float", "3"), Ok(Value::Float(3.0)));
         assert_eq!(d("int", "0x10"), Ok(Value::Int(16)));
@@ -143,11 +147,11 @@ mod tests {
         assert_eq!(d("binary", "aGVs\nbG8="), Ok(Value::Str("hello".into())));
         assert_eq!(d("binary", "/w=="), Ok(Value::Bytes(vec![0xff])));
         assert!(d("binary", "@@").is_err());
-        let local = decode_scalar("x", ScalarStyle::Plain, Some(&tag("!", "foo")));
+        let local = decode_scalar("x".into(), ScalarStyle::Plain, Some(&tag("!", "foo")));
         assert_eq!(local, Ok(Value::Str("x".into())));
-        let bang = decode_scalar("12", ScalarStyle::Plain, Some(&tag("", "!")));
+        let bang = decode_scalar("12".into(), ScalarStyle::Plain, Some(&tag("", "!")));
         assert_eq!(bang, Ok(Value::Int(12)));
-        let quoted = decode_scalar("12", ScalarStyle::DoubleQuoted, None);
+        let quoted = decode_scalar("12".into(), ScalarStyle::DoubleQuoted, None);
         assert_eq!(quoted, Ok(Value::Str("12".into())));
     }
 

@@ -238,10 +238,18 @@ impl Out {
     }
 
     fn write_all(&mut self, s: &[u8]) {
-        let mut i = 0;
-        while i < s.len() {
-            self.write(s, &mut i);
+        self.buf.extend_from_slice(s);
+        self.column += s.iter().filter(|b| *b & 0xC0 != 0x80).count() as i64;
+    }
+
+    /// Copies `v[i..]` up to the next character for which `stop` holds; returns where it ended.
+    fn write_run(&mut self, v: &[u8], i: usize, stop: impl Fn(&[u8], usize) -> bool) -> usize {
+        let mut j = i;
+        while j < v.len() && !stop(v, j) {
+            j += width(v[j]).min(v.len() - j);
         }
+        self.write_all(&v[i..j]);
+        j
     }
 
     fn write_break(&mut self, s: &[u8], i: &mut usize) {
@@ -315,7 +323,7 @@ impl Out {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(v, &mut i);
+                i = self.write_run(v, i, is_break);
                 self.indention = false;
                 breaks = false;
             }
@@ -345,8 +353,10 @@ impl Out {
                 }
                 if v[i] == b'\'' {
                     self.put(b'\'');
+                    self.write(v, &mut i);
+                } else {
+                    i = self.write_run(v, i, |v, j| is_break(v, j) || v[j] == b'\'');
                 }
-                self.write(v, &mut i);
                 self.indention = false;
                 breaks = false;
             }
@@ -407,7 +417,13 @@ impl Out {
                     }
                 }
             } else {
-                self.write(v, &mut i);
+                i = self.write_run(v, i, |v, j| {
+                    !is_printable(v, j)
+                        || is_bom(v, j)
+                        || is_break(v, j)
+                        || v[j] == b'"'
+                        || v[j] == b'\\'
+                });
             }
         }
         self.write_indicator(b"\"", false, false, false);
@@ -458,7 +474,7 @@ impl Out {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(v, &mut i);
+                i = self.write_run(v, i, is_break);
                 self.indention = false;
                 breaks = false;
             }
@@ -485,7 +501,7 @@ impl Out {
                     }
                     pound = true;
                 }
-                self.write(c, &mut i);
+                i = self.write_run(c, i, is_break);
                 self.indention = false;
                 breaks = false;
             }
