@@ -41,6 +41,8 @@ pub(super) struct Frame {
     pub(super) anchor: usize,
     /// Comments planned for the end of this block.
     pub(super) foot: Vec<String>,
+    /// Comments planned for right after the next entry or item added to this block.
+    pub(super) after_entry: Vec<String>,
     /// For a flow collection: the least column its lines may start at (one past the enclosing
     /// block's indentation).
     pub(super) min_col: usize,
@@ -68,6 +70,8 @@ pub(super) struct Builder<'a> {
     pub(super) carry: Vec<RawComment>,
     /// Comments on a block scalar's header line, inline for that scalar.
     pub(super) header: Vec<Comment>,
+    /// Foot comments waiting for the next scalar (go-yaml hands them to the next event).
+    pub(super) scalar_foot: Vec<String>,
     pub(super) line_target: Option<(usize, LineTarget)>,
     /// Line on which the last token before the current gap ended.
     pub(super) token_line: usize,
@@ -135,6 +139,7 @@ fn load_once(src: &str) -> Result<Loaded, Failure> {
         pending_after: 0,
         carry: Vec::new(),
         header: Vec::new(),
+        scalar_foot: Vec::new(),
         line_target: None,
         token_line: 1,
         anchors: HashMap::new(),
@@ -313,8 +318,12 @@ impl Builder<'_> {
             flow,
             anchor,
             foot: Vec::new(),
+            after_entry: Vec::new(),
             min_col,
         });
+        if matches!(role, Role::Value) && !flow {
+            self.plan_leading(indent, span);
+        }
         if matches!(role, Role::Root | Role::Value) {
             self.flush();
         }
@@ -369,6 +378,11 @@ impl Builder<'_> {
     fn node(&mut self, value: Value, anchor: usize, span: &Span) -> Result<(), StoreError> {
         if anchor > 0 {
             self.anchors.insert(anchor, (value.clone(), weight(&value)));
+        }
+        // A key's foot goes after its entry, a value's or item's after itself.
+        let foot = std::mem::take(&mut self.scalar_foot);
+        if let Some(f) = self.frames.last_mut() {
+            f.after_entry.extend(foot);
         }
         match self.role() {
             Role::Key => {
@@ -466,18 +480,30 @@ impl Builder<'_> {
             },
             Some(Frame {
                 body: Body::Map { map, key, .. },
+                after_entry,
                 ..
             }) => {
                 let k = key.take().unwrap_or_default();
                 map.items.push(Item::Entry(k, value));
-                Ok(Some(map.items.len() - 1))
+                let at = map.items.len() - 1;
+                let after = after_entry
+                    .drain(..)
+                    .map(|t| Item::Comment(Comment::new(t)));
+                map.items.extend(after);
+                Ok(Some(at))
             }
             Some(Frame {
                 body: Body::Seq(items),
+                after_entry,
                 ..
             }) => {
                 items.push(value);
-                Ok(Some(items.len() - 1))
+                let at = items.len() - 1;
+                let after = after_entry
+                    .drain(..)
+                    .map(|t| Value::Comment(Comment::new(t)));
+                items.extend(after);
+                Ok(Some(at))
             }
         }
     }
