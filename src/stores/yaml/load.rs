@@ -18,8 +18,9 @@ use crate::core::{Comment, Document, Item, Loaded, Map, StoreError, Value};
 /// Deeper nesting than this is refused (real configs never come close; it also bounds recursion
 /// in the emitter and in `Drop`).
 const MAX_DEPTH: usize = 1000;
-/// Upper bound on nodes produced by alias expansion ("billion laughs").
-const MAX_ALIAS_NODES: usize = 10_000_000;
+/// Upper bound on nodes produced by alias expansion ("billion laughs"), or the input's size in
+/// bytes if larger.
+const MAX_ALIAS_NODES: usize = 1_000_000;
 
 pub(super) enum Body {
     Map {
@@ -241,7 +242,7 @@ impl Builder<'_> {
                     return Err(err_at(span, "unknown anchor"));
                 };
                 self.alias_nodes += *weight;
-                if self.alias_nodes > MAX_ALIAS_NODES {
+                if self.alias_nodes > MAX_ALIAS_NODES.max(self.src.len()) {
                     return Err(err_at(span, "document contains excessive aliasing"));
                 }
                 let value = value.clone();
