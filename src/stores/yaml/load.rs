@@ -395,9 +395,14 @@ impl Builder<'_> {
                         col: 0,
                         trailing: false,
                     }));
-                let Value::Str(key) = value else {
-                    let msg = format!("mapping keys must be strings, found {}", value.kind_name());
-                    return Err(err_at(span, msg));
+                let key = match value {
+                    Value::Str(key) => key,
+                    Value::Bytes(_) => return Err(err_at(span, "mapping key is not valid UTF-8")),
+                    other => {
+                        let msg =
+                            format!("mapping keys must be strings, found {}", other.kind_name());
+                        return Err(err_at(span, msg));
+                    }
                 };
                 self.set_key(key, span)?;
                 self.line_target = Some((span.end.line(), LineTarget::IntoCurrent));
