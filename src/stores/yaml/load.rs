@@ -18,8 +18,9 @@ use crate::core::{Comment, Document, Item, Loaded, Map, StoreError, Value};
 /// Deeper nesting than this is refused (real configs never come close; it also bounds recursion
 /// in the emitter and in `Drop`).
 const MAX_DEPTH: usize = 1000;
-/// Upper bound on nodes produced by alias expansion ("billion laughs").
-const MAX_ALIAS_NODES: usize = 10_000_000;
+/// Upper bound on nodes produced by alias expansion ("billion laughs"), or the input's size in
+/// bytes if larger.
+const MAX_ALIAS_NODES: usize = 1_000_000;
 
 pub(super) enum Body {
     Map {
@@ -41,6 +42,8 @@ pub(super) struct Frame {
     pub(super) anchor: usize,
     /// Comments planned for the end of this block.
     pub(super) foot: Vec<String>,
+    /// Comments planned for right after the next entry or item added to this block.
+    pub(super) after_entry: Vec<String>,
     /// For a flow collection: the least column its lines may start at (one past the enclosing
     /// block's indentation).
     pub(super) min_col: usize,
@@ -68,6 +71,8 @@ pub(super) struct Builder<'a> {
     pub(super) carry: Vec<RawComment>,
     /// Comments on a block scalar's header line, inline for that scalar.
     pub(super) header: Vec<Comment>,
+    /// Foot comments waiting for the next scalar (go-yaml hands them to the next event).
+    pub(super) scalar_foot: Vec<String>,
     pub(super) line_target: Option<(usize, LineTarget)>,
     /// Line on which the last token before the current gap ended.
     pub(super) token_line: usize,
@@ -135,6 +140,7 @@ fn load_once(src: &str) -> Result<Loaded, Failure> {
         pending_after: 0,
         carry: Vec::new(),
         header: Vec::new(),
+        scalar_foot: Vec::new(),
         line_target: None,
         token_line: 1,
         anchors: HashMap::new(),
@@ -236,7 +242,7 @@ impl Builder<'_> {
                     return Err(err_at(span, "unknown anchor"));
                 };
                 self.alias_nodes += *weight;
-                if self.alias_nodes > MAX_ALIAS_NODES {
+                if self.alias_nodes > MAX_ALIAS_NODES.max(self.src.len()) {
                     return Err(err_at(span, "document contains excessive aliasing"));
                 }
                 let value = value.clone();
@@ -313,8 +319,12 @@ impl Builder<'_> {
             flow,
             anchor,
             foot: Vec::new(),
+            after_entry: Vec::new(),
             min_col,
         });
+        if matches!(role, Role::Value) && !flow {
+            self.plan_leading(indent, span);
+        }
         if matches!(role, Role::Root | Role::Value) {
             self.flush();
         }
@@ -370,6 +380,11 @@ impl Builder<'_> {
         if anchor > 0 {
             self.anchors.insert(anchor, (value.clone(), weight(&value)));
         }
+        // A key's foot goes after its entry, a value's or item's after itself.
+        let foot = std::mem::take(&mut self.scalar_foot);
+        if let Some(f) = self.frames.last_mut() {
+            f.after_entry.extend(foot);
+        }
         match self.role() {
             Role::Key => {
                 self.flush();
@@ -380,9 +395,14 @@ impl Builder<'_> {
                         col: 0,
                         trailing: false,
                     }));
-                let Value::Str(key) = value else {
-                    let msg = format!("mapping keys must be strings, found {}", value.kind_name());
-                    return Err(err_at(span, msg));
+                let key = match value {
+                    Value::Str(key) => key,
+                    Value::Bytes(_) => return Err(err_at(span, "mapping key is not valid UTF-8")),
+                    other => {
+                        let msg =
+                            format!("mapping keys must be strings, found {}", other.kind_name());
+                        return Err(err_at(span, msg));
+                    }
                 };
                 self.set_key(key, span)?;
                 self.line_target = Some((span.end.line(), LineTarget::IntoCurrent));
@@ -466,18 +486,30 @@ impl Builder<'_> {
             },
             Some(Frame {
                 body: Body::Map { map, key, .. },
+                after_entry,
                 ..
             }) => {
                 let k = key.take().unwrap_or_default();
                 map.items.push(Item::Entry(k, value));
-                Ok(Some(map.items.len() - 1))
+                let at = map.items.len() - 1;
+                let after = after_entry
+                    .drain(..)
+                    .map(|t| Item::Comment(Comment::new(t)));
+                map.items.extend(after);
+                Ok(Some(at))
             }
             Some(Frame {
                 body: Body::Seq(items),
+                after_entry,
                 ..
             }) => {
                 items.push(value);
-                Ok(Some(items.len() - 1))
+                let at = items.len() - 1;
+                let after = after_entry
+                    .drain(..)
+                    .map(|t| Value::Comment(Comment::new(t)));
+                items.extend(after);
+                Ok(Some(at))
             }
         }
     }

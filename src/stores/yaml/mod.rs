@@ -6,11 +6,13 @@
 //! quoting rules, where comments land) is reproduced by a port of its emitter, since SOPS files
 //! are compared and MACed byte for byte.
 //!
-//! Submodules: `load` (events → tree), `gaps` + `placement` + `trailing` (comment recovery and
-//! placement),
-//! `scalar` + `resolve` (typing),
-//! `events` (tree → emitter events, SOPS's comment hand-over), `emitter` + `write` (go-yaml's
-//! printer).
+//! Where comments go matters beyond looks: SOPS authenticates an encrypted comment with the path
+//! of the mapping holding it, so the loader places them as go-yaml's scanner does, quirks
+//! included (see `placement`, `trailing`).
+//!
+//! Submodules: `load` (events → tree), `gaps`, `placement` and `trailing` (comment recovery and
+//! placement), `scalar` and `resolve` (typing), `events` (tree → emitter events: SOPS's comment
+//! hand-over and yaml.v3's style choice), `emitter` and `write` (go-yaml's printer).
 
 mod emitter;
 mod events;

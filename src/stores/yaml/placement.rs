@@ -154,6 +154,34 @@ impl Builder<'_> {
         }
     }
 
+    /// Comments between a key's `:` and the first item of its block value: with go-yaml, a group
+    /// split off by a dedented line is a foot of the `:`, handed on to the next scalar (the first
+    /// key or item inside), so it lands after that entry (see `trailing`); the rest open the
+    /// block. Called right after the block's frame is pushed.
+    pub(super) fn plan_leading(&mut self, first_col: usize, span: &Span) {
+        let n = self.frames.len();
+        if self.pending.is_empty() || n < 2 {
+            return;
+        }
+        let parent_indent = self.frames[n - 2].indent;
+        let next = Some((span.end.line(), first_col));
+        let dests = trailing::plan(
+            &self.pending,
+            self.pending_after,
+            (n - 1, parent_indent),
+            &[],
+            next,
+            true,
+        );
+        let pending = std::mem::take(&mut self.pending);
+        for (c, d) in pending.into_iter().zip(dests) {
+            match d {
+                Dest::Frame(_) => self.scalar_foot.push(c.text),
+                Dest::Next => self.pending.push(c),
+            }
+        }
+    }
+
     /// Distributes the pending comments before a block end (see `trailing`).
     pub(super) fn plan_trailing(&mut self, span: &Span) {
         let Some(top) = self.frames.len().checked_sub(1) else {
@@ -181,6 +209,7 @@ impl Builder<'_> {
             .map(|(depth, f)| Level {
                 depth,
                 indent: f.indent,
+                is_seq: matches!(f.body, Body::Seq(_)),
             })
             .collect();
         let pending = std::mem::take(&mut self.pending);
@@ -191,6 +220,7 @@ impl Builder<'_> {
             (top, top_indent),
             &levels,
             next,
+            false,
         );
         for (c, d) in pending.into_iter().zip(dests) {
             match d {

@@ -259,7 +259,11 @@ fn show(b: &[u8]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::default())]
+    // No regression files: they would land outside this module's directory.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn emit_then_load_gives_the_same_tree(seed in any::<u64>(), indent in 2usize..6) {

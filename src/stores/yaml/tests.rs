@@ -116,6 +116,17 @@ fn older_layouts_load() {
     }
     let example = std::fs::read(fixture_dir("yaml/upstream/example.yaml")).expect("read");
     assert_eq!(show(&roundtrip(&example)), show(&example));
+    for rel in [
+        "yaml/upstream/config-examples/functional-tests.sops.yaml",
+        "yaml/upstream/config-examples/repo-root.sops.yaml",
+    ] {
+        let input = std::fs::read(fixture_dir(rel)).expect("read");
+        let loaded = store().load(&input).expect(rel);
+        assert!(loaded.docs[0].contains_key("creation_rules"), "{rel}");
+        // Normalised once, the text is stable.
+        let once = roundtrip(&input);
+        assert_eq!(show(&roundtrip(&once)), show(&once), "{rel}");
+    }
 }
 
 #[test]
@@ -288,4 +299,38 @@ fn comment_placement() {
     );
     let seq = b"l:\n    - a # x\n    # y\n    - b\n    # z\n";
     assert_eq!(show(&roundtrip(seq)), show(seq));
+}
+
+#[test]
+fn go_yaml_layouts_that_saphyr_rejects_still_load() {
+    // go-yaml closes a nested comment-only mapping at column 0; saphyr needs it indented.
+    let text = b"a:\n    b: {\n        # c\n}\n    d: 1\n";
+    let l = store().load(text).unwrap();
+    let a = l.docs[0].get("a").and_then(Value::as_map).unwrap();
+    let b = a.get("b").and_then(Value::as_map).unwrap();
+    assert_eq!(b.items, vec![Item::Comment(Comment::new(" c"))]);
+    assert_eq!(a.get("d"), Some(&Value::Int(1)));
+    assert_eq!(show(&store().emit(&l.docs, None).unwrap()), show(text));
+}
+
+#[test]
+fn emit_edge_cases() {
+    assert_eq!(store().emit(&[], None).unwrap(), b"");
+    let mut meta = Map::new();
+    meta.push("version", "3.13.2");
+    let docs = vec![Map::new(), Map::new()];
+    assert_eq!(
+        show(&store().emit(&docs, Some(&meta)).unwrap()),
+        "sops:\n    version: 3.13.2\n---\nsops:\n    version: 3.13.2\n"
+    );
+    // 0 means the default indentation.
+    let mut m = Map::new();
+    m.push("a", Value::Seq(vec![Value::Str("x".into())]));
+    assert_eq!(
+        show(&YamlStore::new(0).emit(&[m], None).unwrap()),
+        "a:\n    - x\n"
+    );
+    let mut bad = Map::new();
+    bad.push("a", Value::Comment(Comment::new("x")));
+    assert!(store().emit(&[bad], None).is_err());
 }

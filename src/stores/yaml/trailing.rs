@@ -13,7 +13,8 @@
 //! * A group ended that way is a *foot*: the first one belongs to the innermost block, a later
 //!   (or a dedented first) one to the first closing block whose earliest group at the block's
 //!   own column is at or after it (yaml.v3 moves its block-end token there), else to the
-//!   enclosing block.
+//!   enclosing block. A sequence's end takes no comments, so one meant for it moves on to the
+//!   next closing mapping, or to the enclosing block.
 //! * The last group, if nothing ends it, is a *head* of the next token: it goes to the enclosing
 //!   block (at the end of input, the document).
 
@@ -26,6 +27,9 @@ pub(crate) struct Level {
     pub depth: usize,
     /// Column of the block's keys or dashes.
     pub indent: usize,
+    /// A block sequence: its end event takes no comments, so a foot comment meant for it goes
+    /// to the next closing block (or the next item).
+    pub is_seq: bool,
 }
 
 /// Where a comment goes.
@@ -55,13 +59,15 @@ struct Group {
 
 /// Plans `comments` (own-line, in order) found after the token ending on `token_line`.
 /// `top` is the innermost open block (stack index, indentation), `levels` the blocks that close,
-/// `next` the line and column of the next token, or `None` at the end of input.
+/// `next` the line and column of the next token, or `None` at the end of input. `after_colon`
+/// says the last token was a key's `:` (then a blank line only ends a dedented group).
 pub(crate) fn plan(
     comments: &[RawComment],
     token_line: usize,
     top: (usize, usize),
     levels: &[Level],
     next: Option<(usize, usize)>,
+    after_colon: bool,
 ) -> Vec<Dest> {
     if comments.is_empty() {
         return Vec::new();
@@ -83,7 +89,7 @@ pub(crate) fn plan(
             None
         } else if dedented(g.col) {
             Some(Sem::Later)
-        } else if is_first && direct {
+        } else if is_first && direct && !after_colon {
             Some(Sem::Prev)
         } else {
             None
@@ -161,11 +167,11 @@ pub(crate) fn plan(
     for (gi, g) in groups.iter().enumerate() {
         let dest = match g.sem {
             Sem::Prev => Dest::Frame(top_depth),
-            Sem::Later => levels
+            Sem::Later => marks
                 .iter()
-                .zip(&marks)
-                .find(|(_, m)| m.is_some_and(|m| m >= gi))
-                .map_or(Dest::Next, |(l, _)| Dest::Frame(l.depth)),
+                .position(|m| m.is_some_and(|m| m >= gi))
+                .and_then(|j| levels[j..].iter().find(|l| !l.is_seq))
+                .map_or(Dest::Next, |l| Dest::Frame(l.depth)),
             Sem::Head => Dest::Next,
         };
         let end = groups.get(gi + 1).map_or(comments.len(), |n| n.first);
@@ -191,31 +197,34 @@ mod tests {
         Level {
             depth: 2,
             indent: 8,
+            is_seq: false,
         },
         Level {
             depth: 1,
             indent: 4,
+            is_seq: false,
         },
         Level {
             depth: 0,
             indent: 0,
+            is_seq: false,
         },
     ];
 
     #[test]
     fn dedented_first_group_is_a_foot_of_the_innermost_block() {
         // `c: 1` on line 3, then `# x` at column 4, then a key at column 0.
-        let d = plan(&[c(4, 4)], 3, (2, 8), &LEVELS[..2], Some((5, 0)));
+        let d = plan(&[c(4, 4)], 3, (2, 8), &LEVELS[..2], Some((5, 0)), false);
         assert_eq!(d, vec![Dest::Frame(2)]);
         // At the next key's column it is that key's head comment.
-        let d = plan(&[c(4, 0)], 3, (2, 8), &LEVELS[..2], Some((5, 0)));
+        let d = plan(&[c(4, 0)], 3, (2, 8), &LEVELS[..2], Some((5, 0)), false);
         assert_eq!(d, vec![Dest::Next]);
     }
 
     #[test]
     fn later_groups_follow_block_columns() {
         let cs = [c(4, 8), c(5, 4), c(6, 2), c(7, 0)];
-        let d = plan(&cs, 3, (2, 8), &LEVELS[..2], Some((8, 0)));
+        let d = plan(&cs, 3, (2, 8), &LEVELS[..2], Some((8, 0)), false);
         assert_eq!(
             d,
             vec![Dest::Frame(2), Dest::Frame(1), Dest::Next, Dest::Next]
@@ -224,10 +233,10 @@ mod tests {
 
     #[test]
     fn end_of_input_acts_as_a_blank_line() {
-        let d = plan(&[c(4, 4)], 3, (2, 8), &LEVELS, None);
+        let d = plan(&[c(4, 4)], 3, (2, 8), &LEVELS, None, false);
         assert_eq!(d, vec![Dest::Frame(1)]);
         // After a blank line nothing is a foot any more: the document gets it.
-        let d = plan(&[c(5, 4)], 3, (2, 8), &LEVELS, None);
+        let d = plan(&[c(5, 4)], 3, (2, 8), &LEVELS, None, false);
         assert_eq!(d, vec![Dest::Next]);
     }
 }
