@@ -153,7 +153,19 @@ fn decode_typed(ty: &str, pt: Vec<u8>) -> Result<Value, CodecError> {
     })
 }
 
-type StashKey = (Vec<u8>, &'static str, Vec<u8>);
+/// A digest of `(AAD, type, plaintext)`: the stash remembers IVs without keeping a second
+/// copy of every plaintext in memory.
+type StashKey = [u8; 32];
+
+fn stash_key(aad: &str, ty: &str, pt: &[u8]) -> StashKey {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [aad.as_bytes(), ty.as_bytes(), pt] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
 
 /// AES-256-GCM under one file's data key, with the IV stash.
 pub struct Cipher {
@@ -175,7 +187,7 @@ impl Cipher {
         if pt.is_empty() && matches!(ty, "str" | "comment") {
             return Ok(String::new());
         }
-        let iv = match self.stash.get(&(aad.as_bytes().to_vec(), ty, pt.clone())) {
+        let iv = match self.stash.get(&stash_key(aad, ty, &pt)) {
             Some(iv) => *iv,
             None => {
                 let mut iv = [0u8; 32];
@@ -208,12 +220,15 @@ impl Cipher {
         }
         let p = parse_enc(s)?;
         let pt = self.open(&p, aad.as_bytes())?;
-        let value = decode_typed(p.ty, pt.clone())?;
-        if let (Ok(iv), Ok((ty, _))) = (
-            <[u8; 32]>::try_from(p.iv.as_slice()),
-            typed_plaintext(&value),
-        ) {
-            self.stash.insert((aad.as_bytes().to_vec(), ty, pt), iv);
+        // Keyed like `encrypt` looks it up: the value's type name and its stored plaintext.
+        let ty = match p.ty {
+            "bytes" => "str",
+            t => t,
+        };
+        let key = stash_key(aad, ty, &pt);
+        let value = decode_typed(p.ty, pt)?;
+        if let Ok(iv) = <[u8; 32]>::try_from(p.iv.as_slice()) {
+            self.stash.insert(key, iv);
         }
         Ok(value)
     }
