@@ -343,33 +343,3 @@ fn scatter_value(g: &mut Gen, v: &mut Value) {
         _ => {}
     }
 }
-
-#[test]
-#[ignore = "timing check; run with --release --ignored"]
-fn large_file_is_linear() {
-    let mut m = Map::new();
-    for i in 0..100_000 {
-        let mut inner = Map::new();
-        inner.push("name", Value::Str(format!("value {i}: yes")));
-        inner.push("n", Value::Int(i));
-        if i % 10 == 0 {
-            inner.push_comment(Comment::new(format!(" note {i}")));
-        }
-        m.push(format!("key{i}"), Value::Map(inner));
-    }
-    let store = YamlStore::new(4);
-    let t = std::time::Instant::now();
-    let text = store.emit(&[m], None).unwrap();
-    let t_emit = t.elapsed();
-    let loaded = store.load(&text).unwrap();
-    let t_load = t.elapsed() - t_emit;
-    let again = store.emit(&loaded.docs, None).unwrap();
-    eprintln!(
-        "{} bytes: emit {:?}, load {:?}, total {:?}",
-        text.len(),
-        t_emit,
-        t_load,
-        t.elapsed()
-    );
-    assert_eq!(again, text);
-}
