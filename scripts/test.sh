@@ -21,4 +21,12 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
 log "tests"
-cargo test --all-targets --locked --no-fail-fast
+out=$(mktemp)
+set +e
+cargo test --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+sum() { grep '^test result:' "$out" | grep -Eo "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
+printf '\ntests: %s passed, %s failed\n' "$(sum passed)" "$(sum failed)"
+rm -f "$out"
+exit "$status"
