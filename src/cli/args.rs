@@ -153,7 +153,8 @@ pub struct Global {
     #[arg(long, global = true, env = "SOPS_KEYSERVICE", hide = true)]
     pub keyservice: Vec<String>,
     /// Accepted for compatibility; shroud never checks for updates
-    #[arg(long, global = true, hide = true, env = "SOPS_DISABLE_VERSION_CHECK")]
+    #[arg(long, global = true, hide = true, env = "SOPS_DISABLE_VERSION_CHECK",
+          action = ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub disable_version_check: bool,
     /// Accepted for compatibility; shroud never checks for updates
     #[arg(long, global = true, hide = true)]

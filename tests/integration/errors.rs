@@ -108,3 +108,16 @@ fn empty_yaml_is_92() {
     let f = sb.write("empty.yaml", "");
     run(sb.shroud().args(["encrypt", "--age", R1]).arg(&f)).fails_with(92);
 }
+
+#[test]
+fn sops_boolean_env_vars_take_sops_spellings() {
+    let sb = Sandbox::new();
+    for v in ["1", "true", "0"] {
+        let r = run(sb
+            .shroud()
+            .env("SOPS_DISABLE_VERSION_CHECK", v)
+            .arg("--version"))
+        .ok();
+        assert!(r.stdout_str().starts_with("shroud "), "{v}");
+    }
+}
