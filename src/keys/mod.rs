@@ -3,6 +3,8 @@
 //! and keeps entries of backends this build lacks as opaque keys that round-trip unchanged.
 
 pub mod age;
+#[cfg(feature = "aws-kms")]
+pub mod kms;
 
 use crate::core::keys::{KeySource, OpaqueKey};
 use crate::core::metadata::KEY_TYPES;
@@ -65,6 +67,8 @@ pub fn kms_spec(s: &str, context: &[(String, String)], aws_profile: Option<&str>
 pub fn build(spec: &KeySpec) -> Result<Box<dyn MasterKey>, KeyError> {
     match spec {
         KeySpec::Age(r) => Ok(Box::new(age::AgeKey::from_recipient(r)?)),
+        #[cfg(feature = "aws-kms")]
+        KeySpec::Kms { .. } => kms::build(spec),
         other => Err(KeyError::new(
             other.kind(),
             other.id(),
@@ -88,6 +92,8 @@ impl KeySource for Registry {
     fn key_from_entry(&self, kind: &str, entry: &Map) -> Result<Box<dyn MasterKey>, String> {
         match kind {
             "age" => Ok(Box::new(age::AgeKey::from_entry(entry)?)),
+            #[cfg(feature = "aws-kms")]
+            "kms" => Ok(Box::new(kms::KmsKey::from_entry(entry)?)),
             other => Ok(Box::new(OpaqueKey {
                 kind: static_kind(other),
                 entry: entry.clone(),

@@ -12,6 +12,9 @@ mod extract;
 mod fixtures;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// AWS KMS keys against a local KMS server, and upstream sops on the same server.
+#[cfg(feature = "aws-kms")]
+mod kms;
 /// `.sops.yaml` creation rules and key selection.
 mod rules;
 /// Tampering is an error with upstream's exit code and no output.
