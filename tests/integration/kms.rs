@@ -137,7 +137,7 @@ fn encryption_context_is_stored_and_must_match() {
     );
     let text = read(&enc);
     assert!(
-        text.contains("context:\n                app: shroud\n                env: test\n"),
+        text.contains("context:\n            app: shroud\n            env: test\n"),
         "{text}"
     );
     assert_eq!(decrypt(&sb, &kms.endpoint, &enc).ok().stdout_str(), PLAIN);
