@@ -306,6 +306,14 @@ fn one_encrypt_per_key_and_one_decrypt_per_file() {
         .arg(&copy))
     .ok();
     assert_eq!(proxy.count("Decrypt"), 1);
+
+    // Two keys behind one role: one client, so one AssumeRole for both Encrypt calls.
+    proxy.reset();
+    let role = "+arn:aws:iam::123456789012:role/shroud-test";
+    let keys = format!("{}{role},{}{role}", kms.key, kms.key2);
+    let enc = encrypt(&sb, &proxy.endpoint, &["--kms", &keys]);
+    assert_eq!((proxy.count("Encrypt"), proxy.assume_role_count()), (2, 1));
+    assert!(read(&enc).contains("role: arn:aws:iam::123456789012:role/shroud-test"));
 }
 
 #[test]

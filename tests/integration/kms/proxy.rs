@@ -46,6 +46,13 @@ impl CountingProxy {
         text.matches(&needle).count()
     }
 
+    /// How many STS `AssumeRole` requests were seen (STS speaks the query protocol: the
+    /// action is a form field of the body).
+    pub fn assume_role_count(&self) -> usize {
+        let text = String::from_utf8_lossy(&self.seen.lock().unwrap()).to_ascii_lowercase();
+        text.matches("action=assumerole&").count()
+    }
+
     /// Forgets what was seen (between the steps of one test).
     pub fn reset(&self) {
         self.seen.lock().unwrap().clear();
