@@ -16,6 +16,11 @@ if ! command -v gpg >/dev/null 2>&1; then
 fi
 export SHROUD_REQUIRE_ORACLE=1
 
+log "local KMS (moto on 127.0.0.1) for the KMS tests"
+kms_env="$(scripts/kms-server.sh start)"
+eval "$kms_env"
+trap 'scripts/kms-server.sh stop' EXIT
+
 log "format and lint"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

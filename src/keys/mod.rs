@@ -3,6 +3,8 @@
 //! and keeps entries of backends this build lacks as opaque keys that round-trip unchanged.
 
 pub mod age;
+#[cfg(feature = "aws-kms")]
+pub mod kms;
 pub mod pgp;
 
 use crate::core::keys::{KeySource, OpaqueKey};
@@ -67,6 +69,8 @@ pub fn build(spec: &KeySpec) -> Result<Box<dyn MasterKey>, KeyError> {
     match spec {
         KeySpec::Age(r) => Ok(Box::new(age::AgeKey::from_recipient(r)?)),
         KeySpec::Pgp(fp) => Ok(Box::new(pgp::PgpKey::from_fingerprint(fp)?)),
+        #[cfg(feature = "aws-kms")]
+        KeySpec::Kms { .. } => kms::build(spec),
         other => Err(KeyError::new(
             other.kind(),
             other.id(),
@@ -91,6 +95,8 @@ impl KeySource for Registry {
         match kind {
             "age" => Ok(Box::new(age::AgeKey::from_entry(entry)?)),
             "pgp" => Ok(Box::new(pgp::PgpKey::from_entry(entry)?)),
+            #[cfg(feature = "aws-kms")]
+            "kms" => Ok(Box::new(kms::KmsKey::from_entry(entry)?)),
             other => Ok(Box::new(OpaqueKey {
                 kind: static_kind(other),
                 entry: entry.clone(),

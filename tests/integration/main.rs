@@ -18,6 +18,9 @@ mod fixtures;
 mod formats;
 /// Round trips with upstream sops 3.11.0 in both directions.
 mod interop;
+/// AWS KMS keys against a local KMS server, and upstream sops on the same server.
+#[cfg(feature = "aws-kms")]
+mod kms;
 /// Upstream fixtures of every layout, opened with their known data keys.
 mod layouts;
 /// `encrypt --onto`: encrypt onto an existing file, unchanged values keep their ciphertext.
