@@ -241,7 +241,6 @@ fn unknown_profile_is_a_clear_error() {
 }
 
 #[test]
-#[ignore = "waits for the full 10 s operation timeout; run with --ignored"]
 fn silent_endpoint_times_out() {
     let Some(kms) = setup() else { return };
     let mut k = key(&kms.key, &[], "hung");
