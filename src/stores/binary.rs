@@ -69,7 +69,7 @@ mod tests {
 
     macro_rules! fixture {
         ($p:literal) => {
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/stores/", $p)).as_slice()
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compat/", $p)).as_slice()
         };
     }
 

@@ -1,6 +1,6 @@
 //! PGP end to end: upstream's PGP fixtures through gpg and through a key file without gpg,
 //! interop with upstream sops, and the errors for keys that are not there. gpg runs in
-//! throwaway homes holding the public TEST-ONLY keys of `fixtures/keys/pgp/`.
+//! throwaway homes holding the public TEST-ONLY keys of `fixtures/compat/keys/pgp/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,7 +33,7 @@ const FIXTURES: &[&str] = &[
 ];
 
 fn pgp_key_file(name: &str) -> PathBuf {
-    fixture(&format!("keys/pgp/{name}"))
+    compat(&format!("keys/pgp/{name}"))
 }
 
 /// gpg is required when the run requires every tool (`scripts/test.sh`); otherwise tests

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 macro_rules! fixture {
     ($p:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/stores/", $p)).as_slice()
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compat/", $p)).as_slice()
     };
 }
 
@@ -23,7 +23,7 @@ fn decrypted_fixtures_are_fixed_points() {
     for f in [
         fixture!("synthetic/basic.enc.env.decrypted"),
         fixture!("synthetic/basic.plain.env"),
-        fixture!("upstream/format.enc.env.decrypted"),
+        fixture!("upstream/functional-tests/res/format.enc.env.decrypted"),
     ] {
         assert_eq!(text(&roundtrip(f)), text(f));
     }
@@ -55,7 +55,7 @@ fn values_and_keys_are_verbatim() {
 fn encrypted_fixtures_round_trip_with_metadata() {
     for f in [
         fixture!("synthetic/basic.enc.env"),
-        fixture!("upstream/format.enc.env"),
+        fixture!("upstream/functional-tests/res/format.enc.env"),
     ] {
         let loaded = DotenvStore.load(f).unwrap();
         assert!(loaded.docs[0]
@@ -72,7 +72,7 @@ fn encrypted_fixtures_round_trip_with_metadata() {
 #[test]
 fn metadata_is_unflattened() {
     let loaded = DotenvStore
-        .load(fixture!("upstream/format.enc.env"))
+        .load(fixture!("upstream/functional-tests/res/format.enc.env"))
         .unwrap();
     let foo = loaded.docs[0].get("foo ").unwrap().as_str().unwrap();
     assert!(foo.starts_with("ENC[AES256_GCM,data:XBV7lQ==,"));

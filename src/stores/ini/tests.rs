@@ -3,7 +3,7 @@ use proptest::prelude::*;
 
 macro_rules! fixture {
     ($p:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/stores/", $p)).as_slice()
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compat/", $p)).as_slice()
     };
 }
 
@@ -31,8 +31,8 @@ fn golden_ini_special() {
 fn decrypted_fixtures_are_fixed_points() {
     for f in [
         fixture!("synthetic/basic.enc.ini.decrypted"),
-        fixture!("upstream/format.enc.ini.decrypted"),
-        fixture!("upstream/format-2.enc.ini.decrypted"),
+        fixture!("upstream/functional-tests/res/format.enc.ini.decrypted"),
+        fixture!("upstream/functional-tests/res/format-2.enc.ini.decrypted"),
         fixture!("upstream/example.ini.decrypted"),
     ] {
         assert_eq!(text(&roundtrip(f)), text(f));
@@ -77,7 +77,7 @@ fn tree_shape_of_sections_and_comments() {
 fn encrypted_fixtures_round_trip_with_metadata() {
     for f in [
         fixture!("synthetic/basic.enc.ini"),
-        fixture!("upstream/format.enc.ini"),
+        fixture!("upstream/functional-tests/res/format.enc.ini"),
     ] {
         let loaded = IniStore.load(f).unwrap();
         assert!(loaded.docs[0].get("sops").is_none());
@@ -103,9 +103,11 @@ fn pgp_enc(md: &Value) -> String {
 
 #[test]
 fn metadata_escaped_and_multiline_variants_read_the_same() {
-    let escaped = IniStore.load(fixture!("upstream/format.enc.ini")).unwrap();
+    let escaped = IniStore
+        .load(fixture!("upstream/functional-tests/res/format.enc.ini"))
+        .unwrap();
     let multiline = IniStore
-        .load(fixture!("upstream/format-2.enc.ini"))
+        .load(fixture!("upstream/functional-tests/res/format-2.enc.ini"))
         .unwrap();
     for loaded in [&escaped, &multiline] {
         let enc = pgp_enc(loaded.metadata.as_ref().unwrap());

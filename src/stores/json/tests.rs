@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 macro_rules! fixture {
     ($p:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/stores/", $p)).as_slice()
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compat/", $p)).as_slice()
     };
 }
 
@@ -32,7 +32,7 @@ fn golden_json_special() {
 fn decrypted_fixtures_are_fixed_points() {
     for f in [
         fixture!("synthetic/basic.enc.json.decrypted"),
-        fixture!("upstream/format.enc.json.decrypted"),
+        fixture!("upstream/functional-tests/res/format.enc.json.decrypted"),
         fixture!("upstream/example.json.decrypted"),
     ] {
         assert_eq!(text(&roundtrip(f)), text(f));
@@ -52,7 +52,7 @@ fn plain_input_prints_as_sops_decrypt_would() {
 fn encrypted_fixtures_round_trip_with_metadata() {
     for f in [
         fixture!("synthetic/basic.enc.json"),
-        fixture!("upstream/format.enc.json"),
+        fixture!("upstream/functional-tests/res/format.enc.json"),
     ] {
         let loaded = store().load(f).unwrap();
         assert!(loaded.docs[0].get("sops").is_none());
@@ -67,7 +67,9 @@ fn encrypted_fixtures_round_trip_with_metadata() {
 
 #[test]
 fn metadata_structure_is_nested() {
-    let loaded = store().load(fixture!("upstream/format.enc.json")).unwrap();
+    let loaded = store()
+        .load(fixture!("upstream/functional-tests/res/format.enc.json"))
+        .unwrap();
     let md = loaded.metadata.unwrap();
     let md = md.as_map().unwrap();
     let pgp = match md.get("pgp").unwrap() {

@@ -44,7 +44,7 @@ fn show(b: &[u8]) -> String {
 #[test]
 fn emitter_goldens() {
     let mut all = Vec::new();
-    files(&fixture_dir("emitter"), &mut all);
+    files(&fixture_dir("compat/emitter"), &mut all);
     let inputs: Vec<_> = all
         .iter()
         .filter(|p| p.to_string_lossy().ends_with(".in.yaml"))
@@ -61,7 +61,7 @@ fn emitter_goldens() {
 #[test]
 fn decrypted_fixtures_are_fixed_points() {
     let mut all = Vec::new();
-    files(&fixture_dir("yaml"), &mut all);
+    files(&fixture_dir("compat"), &mut all);
     let mut n = 0;
     for p in all.iter().filter(|p| {
         let s = p.to_string_lossy();
@@ -77,13 +77,13 @@ fn decrypted_fixtures_are_fixed_points() {
 #[test]
 fn encrypted_3_13_files_round_trip_with_metadata() {
     let mut all = Vec::new();
-    files(&fixture_dir("yaml/synthetic"), &mut all);
+    files(&fixture_dir("compat/synthetic"), &mut all);
     let mut paths: Vec<_> = all
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".enc.yaml"))
         .collect();
     paths.push(fixture_dir(
-        "yaml/upstream/functional-tests/res/format.enc.yaml",
+        "compat/upstream/functional-tests/res/format.enc.yaml",
     ));
     assert_eq!(paths.len(), 7);
     for p in paths {
@@ -103,22 +103,22 @@ fn encrypted_3_13_files_round_trip_with_metadata() {
 #[test]
 fn older_layouts_load() {
     for rel in [
-        "yaml/upstream/example.yaml",
-        "yaml/upstream/functional-tests/res/comments.enc.yaml",
-        "yaml/upstream/functional-tests/res/comments_unencrypted_comments.yaml",
-        "yaml/upstream/functional-tests/res/multiple_keys.yaml",
-        "yaml/upstream/functional-tests/res/no_mac.yaml",
-        "yaml/upstream/legacy-unopenable/config/test_resources/example.yaml",
+        "compat/upstream/example.yaml",
+        "compat/upstream/functional-tests/res/comments.enc.yaml",
+        "compat/upstream/functional-tests/res/comments_unencrypted_comments.yaml",
+        "compat/upstream/functional-tests/res/multiple_keys.yaml",
+        "compat/upstream/functional-tests/res/no_mac.yaml",
+        "compat/upstream/legacy-unopenable/config/test_resources/example.yaml",
     ] {
         let input = std::fs::read(fixture_dir(rel)).expect("read");
         let loaded = store().load(&input).expect(rel);
         assert!(loaded.metadata.is_some(), "{rel}");
     }
-    let example = std::fs::read(fixture_dir("yaml/upstream/example.yaml")).expect("read");
+    let example = std::fs::read(fixture_dir("compat/upstream/example.yaml")).expect("read");
     assert_eq!(show(&roundtrip(&example)), show(&example));
     for rel in [
-        "yaml/upstream/config-examples/functional-tests.sops.yaml",
-        "yaml/upstream/config-examples/repo-root.sops.yaml",
+        "compat/upstream/config-examples/functional-tests.sops.yaml",
+        "compat/upstream/config-examples/repo-root.sops.yaml",
     ] {
         let input = std::fs::read(fixture_dir(rel)).expect("read");
         let loaded = store().load(&input).expect(rel);
@@ -131,9 +131,9 @@ fn older_layouts_load() {
 
 #[test]
 fn scalar_typing_vectors() {
-    let text = std::fs::read_to_string(fixture_dir("yaml/yaml_scalar_typing.json")).expect("read");
+    let text = std::fs::read_to_string(fixture_dir("vectors.json")).expect("read");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let rows = v["rows"].as_array().expect("rows");
+    let rows = v["yaml_scalar_typing"]["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 48);
     for row in rows {
         let yaml = row["yaml"].as_str().expect("yaml");

@@ -1,4 +1,4 @@
-//! Tests of the age backend against the public TEST-ONLY keys in `fixtures/keys/age/`.
+//! Tests of the age backend against the public TEST-ONLY keys in `fixtures/compat/keys/age/`.
 //! Discovery is driven through an explicit environment map; the process environment is
 //! never read or changed.
 
@@ -20,7 +20,7 @@ const RECIPIENT_2: &str = "age1afnrdrkyvy0sl5e08t9ffs4c7g5e5npc8luf7hjc77syewg5g
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/keys/age")
+        .join("fixtures/compat/keys/age")
         .join(name)
 }
 

@@ -1,4 +1,4 @@
-//! Tests of the PGP backend against the public TEST-ONLY keys in `fixtures/keys/pgp/` and the
+//! Tests of the PGP backend against the public TEST-ONLY keys in `fixtures/compat/keys/pgp/` and the
 //! upstream fixtures in `fixtures/compat/`. gpg runs in throwaway homes passed as `--homedir`;
 //! the process environment is never read or changed.
 
@@ -22,7 +22,7 @@ pub(super) const EXPIRED_KEY: &str = "5A260135C27F7DB074BF4E403F9900AA45A5C6BE";
 
 pub(super) fn key_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/keys/pgp")
+        .join("fixtures/compat/keys/pgp")
         .join(name)
 }
 
