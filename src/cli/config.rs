@@ -16,8 +16,10 @@ use crate::stores::{store_for, StoreOptions};
 pub struct Config {
     /// The file it came from.
     pub path: PathBuf,
-    /// `None` when the file has no `creation_rules` key.
-    pub creation_rules: Option<Vec<CreationRule>>,
+    /// `None` when the file has no `creation_rules` key. A malformed rule is kept as its error
+    /// and reported only when rules are needed, so `decrypt` (which reads just `stores`, as in
+    /// sops) is never broken by a typo in a creation rule.
+    pub creation_rules: Option<Result<Vec<CreationRule>, String>>,
     pub yaml_indent: Option<i64>,
     pub json_indent: Option<i64>,
     pub json_binary_indent: Option<i64>,
@@ -250,15 +252,15 @@ pub fn load(path: &Path) -> CliResult<Config> {
         return Ok(cfg);
     };
     if let Some(rules) = doc.get("creation_rules") {
-        let mut out = Vec::new();
-        if let Value::Seq(items) = rules {
-            for r in items {
-                if let Value::Map(m) = r {
-                    out.push(parse_rule(path, m)?);
-                }
-            }
-        }
-        cfg.creation_rules = Some(out);
+        let parsed: CliResult<Vec<CreationRule>> = match rules {
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|r| r.as_map())
+                .map(|m| parse_rule(path, m))
+                .collect(),
+            _ => Ok(Vec::new()),
+        };
+        cfg.creation_rules = Some(parsed.map_err(|e| e.message));
     }
     if let Some(Value::Map(stores)) = doc.get("stores") {
         let indent = |name: &str| -> CliResult<Option<i64>> {
@@ -277,8 +279,10 @@ pub fn load(path: &Path) -> CliResult<Config> {
 impl Config {
     /// The first rule matching `file` (made absolute, then relative to the config's directory).
     pub fn matching_rule(&self, file: &Path) -> CliResult<Option<&CreationRule>> {
-        let Some(rules) = &self.creation_rules else {
-            return Ok(None);
+        let rules = match &self.creation_rules {
+            None => return Ok(None),
+            Some(Err(msg)) => return Err(CliError::new(code::GENERIC, msg.clone())),
+            Some(Ok(rules)) => rules,
         };
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let dir = self

@@ -97,3 +97,24 @@ fn no_rule_and_no_key_is_a_clear_error() {
     );
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "a: 1\n");
 }
+
+#[test]
+fn a_broken_creation_rule_does_not_break_decrypt_but_stops_encrypt() {
+    let sb = Sandbox::new();
+    let f = sb.write("a.yaml", "a: 1\n");
+    run(sb.shroud().args(["encrypt", "-i", "--age", R1]).arg(&f)).ok();
+    sb.write(
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: '(unclosed'\n    age: x\n",
+    );
+    let r = run(sb
+        .shroud()
+        .env("SOPS_AGE_KEY_FILE", identity(1))
+        .arg("decrypt")
+        .arg(&f))
+    .ok();
+    assert_eq!(r.stdout_str(), "a: 1\n");
+    let g = sb.write("b.yaml", "b: 1\n");
+    let r = run(sb.shroud().arg("encrypt").arg(&g)).fails_with(1);
+    assert!(r.stderr.contains("invalid path_regex"), "{}", r.stderr);
+}
