@@ -279,12 +279,20 @@ impl Emitter {
         if self.out.column == 0 {
             self.out.write_indent();
         }
+        self.flow_entry(ev, next, State::FlowSeqTrail, State::FlowSeqItem)
+    }
+
+    /// The tail shared by a flow sequence item and a flow mapping value: go-yaml writes the
+    /// separating comma early when comments follow, so they land after it.
+    fn flow_entry(
+        &mut self,
+        ev: &Event<'_>,
+        next: Option<Kind>,
+        trail: State,
+        then: State,
+    ) -> Result<(), StoreError> {
         let pending = self.comments_pending();
-        self.states.push(if pending {
-            State::FlowSeqTrail
-        } else {
-            State::FlowSeqItem
-        });
+        self.states.push(if pending { trail } else { then });
         self.emit_node(ev, next, false)?;
         if pending {
             self.out.write_indicator(b",", false, false, false);
@@ -343,19 +351,7 @@ impl Emitter {
         simple: bool,
     ) -> Result<(), StoreError> {
         self.out.write_indicator(b":", !simple, false, false);
-        let pending = self.comments_pending();
-        self.states.push(if pending {
-            State::FlowMapTrail
-        } else {
-            State::FlowMapKey
-        });
-        self.emit_node(ev, next, false)?;
-        if pending {
-            self.out.write_indicator(b",", false, false, false);
-        }
-        self.process_line_comment(false);
-        self.process_foot_comment();
-        Ok(())
+        self.flow_entry(ev, next, State::FlowMapTrail, State::FlowMapKey)
     }
 
     fn block_sequence_item(
